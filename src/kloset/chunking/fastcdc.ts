@@ -1,0 +1,170 @@
+/**
+ * FastCDC content-defined chunking, byte-exact with go-cdc-chunkers (spec §10), so our chunk
+ * boundaries — and therefore dedup — match plakar's:
+ *
+ * - `fastcdc-v1.0.0` (plakar ≥ 1.1, default 512 KiB / 1 MiB / 8 MiB): masks computed from the
+ *   normal size (bits+2 spaced bits before it, bits−2 after);
+ * - `fastcdc` (CONFIG "FASTCDC", plakar 1.0, 64 KiB / 1 MiB / 4 MiB): fixed legacy masks, which
+ *   v1.0.0 also uses when the sizes are exactly 2K/8K/64K.
+ *
+ * The 64-bit gear fingerprint loop runs in WebAssembly (i64; JS would need BigInt or two 32-bit
+ * halves at a third of the speed). It restarts at 0 at `minSize` of every chunk and the byte
+ * that matches the mask is not part of the chunk.
+ */
+import { unsupported } from '../base/errors.js';
+import { CDC_DATA_OFFSET, FASTCDC_WASM_BASE64 } from './fastcdc-wasm.generated.js';
+import { GEAR_HI, GEAR_LO } from './gear-table.js';
+
+export interface ChunkerOptions {
+  minSize: number;
+  normalSize: number;
+  maxSize: number;
+}
+
+export const FASTCDC_V1_DEFAULTS: ChunkerOptions = { minSize: 512 << 10, normalSize: 1 << 20, maxSize: 8 << 20 };
+export const FASTCDC_LEGACY_DEFAULTS: ChunkerOptions = { minSize: 64 << 10, normalSize: 1 << 20, maxSize: 4 << 20 };
+
+interface Masks { small: bigint; large: bigint }
+
+const LEGACY: Masks = { small: 0x0003590703530000n, large: 0x0000d90003530000n };
+
+/** Bit 63 − i·⌊64/k⌋ set for i < k (generateSpacedMask). */
+export function spacedMask(k: number): bigint {
+  const step = Math.floor(64 / k);
+  let m = 0n;
+  for (let i = 0; i < k; i++) m |= 1n << BigInt(63 - i * step);
+  return m;
+}
+
+/** Bytes hashed per kernel call (copied into WASM memory first). */
+const WINDOW = 256 * 1024;
+
+interface Kernel {
+  mem: Uint8Array;
+  reset(): void;
+  scan(p: number, end: number, mask: bigint): number;
+}
+
+let shared: Kernel | undefined;
+
+/** The WASM gear-hash kernel (scripts/build-wasm-kernels.ts), one per thread. */
+function kernel(): Kernel {
+  if (shared) return shared;
+  const bin = Uint8Array.from(atob(FASTCDC_WASM_BASE64), (c) => c.charCodeAt(0));
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(bin)).exports as unknown as {
+    memory: WebAssembly.Memory; reset(): void; scan(p: number, end: number, mask: bigint): number;
+  };
+  ex.memory.grow(Math.ceil((CDC_DATA_OFFSET + WINDOW) / 65536));
+  const mem = new Uint8Array(ex.memory.buffer);
+  const gear = new DataView(ex.memory.buffer, 0, 2048);
+  for (let i = 0; i < 256; i++) {
+    gear.setUint32(i * 8, GEAR_LO[i]! >>> 0, true);
+    gear.setUint32(i * 8 + 4, GEAR_HI[i]! >>> 0, true);
+  }
+  shared = { mem, reset: ex.reset, scan: ex.scan };
+  return shared;
+}
+
+export class FastCdc {
+  private readonly masks: Masks;
+
+  constructor(readonly algorithm: string, readonly options: ChunkerOptions) {
+    const { minSize, normalSize, maxSize } = options;
+    if (!(minSize >= 64 && minSize < normalSize && normalSize < maxSize && maxSize <= 1 << 30)) {
+      throw unsupported(`chunk sizes ${minSize}/${normalSize}/${maxSize} are not usable`);
+    }
+    const alg = algorithm.toLowerCase();
+    const is2k8k64k = minSize === 2048 && normalSize === 8192 && maxSize === 65536;
+    if (alg === 'fastcdc' || (alg === 'fastcdc-v1.0.0' && is2k8k64k)) {
+      this.masks = LEGACY;
+    } else if (alg === 'fastcdc-v1.0.0') {
+      const bits = Math.floor(Math.log2(normalSize));
+      this.masks = { small: spacedMask(bits + 2), large: spacedMask(bits - 2) };
+    } else {
+      throw unsupported(`unsupported chunking algorithm ${JSON.stringify(algorithm)}`);
+    }
+  }
+
+  /**
+   * Length of the next chunk of `data[offset, offset + available)`, where `available` is at
+   * least `maxSize` unless the input ends there (go-cdc-chunkers' Algorithm(opts, data, n)).
+   */
+  cut(data: Uint8Array, offset: number, available: number): number {
+    const { minSize, maxSize } = this.options;
+    let normal = this.options.normalSize;
+    let n = available;
+    if (n <= minSize) return n;
+    if (n >= maxSize) n = maxSize;
+    else if (n <= normal) normal = n;
+    const k = kernel();
+    k.reset();
+    const normalEnd = offset + normal;
+    const found = this.scan(k, data, offset + minSize, normalEnd, this.masks.small);
+    if (found >= 0) return found - offset;
+    const found2 = this.scan(k, data, normalEnd, offset + n, this.masks.large);
+    return (found2 >= 0 ? found2 : offset + n) - offset;
+  }
+
+  /** Feeds data[from, to) to the kernel window by window; returns the cut position or −1. */
+  private scan(k: Kernel, data: Uint8Array, from: number, to: number, mask: bigint): number {
+    for (let p = from; p < to; p += WINDOW) {
+      const len = Math.min(WINDOW, to - p);
+      k.mem.set(data.subarray(p, p + len), CDC_DATA_OFFSET);
+      const r = k.scan(CDC_DATA_OFFSET, CDC_DATA_OFFSET + len, mask);
+      if (r < CDC_DATA_OFFSET + len) return p + (r - CDC_DATA_OFFSET);
+    }
+    return -1;
+  }
+
+  /** Chunk lengths of a whole buffer (an empty buffer has no chunks). */
+  lengths(data: Uint8Array): number[] {
+    const out: number[] = [];
+    for (let o = 0; o < data.length;) {
+      const len = this.cut(data, o, data.length - o);
+      out.push(len);
+      o += len;
+    }
+    return out;
+  }
+
+  /**
+   * Splits a stream into chunks holding at most 2 × maxSize bytes at a time, whatever the input
+   * size. Chunks are fresh arrays the caller may keep. An empty stream yields no chunk.
+   */
+  async *chunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    const max = this.options.maxSize;
+    let buf = new Uint8Array(max * 2);
+    let start = 0, end = 0;
+    let eof = false;
+    const it = source[Symbol.asyncIterator]();
+    while (true) {
+      while (!eof && end - start < max) {
+        const r = await it.next();
+        if (r.done) { eof = true; break; }
+        let piece = r.value;
+        while (piece.length > 0) {
+          if (end === buf.length) {
+            buf.copyWithin(0, start, end);
+            end -= start;
+            start = 0;
+          }
+          const take = Math.min(piece.length, buf.length - end);
+          buf.set(piece.subarray(0, take), end);
+          end += take;
+          piece = piece.subarray(take);
+          if (piece.length > 0 && end - start >= max) {
+            // hand out full chunks before buffering the rest of an oversized read
+            const len = this.cut(buf, start, end - start);
+            yield buf.slice(start, start + len);
+            start += len;
+          }
+        }
+      }
+      if (start === end) return;
+      const len = this.cut(buf, start, end - start);
+      yield buf.slice(start, start + len);
+      start += len;
+      if (start === end) { start = end = 0; if (eof) return; }
+    }
+  }
+}

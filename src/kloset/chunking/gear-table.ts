@@ -1,0 +1,78 @@
+/**
+ * FastCDC gear table of go-cdc-chunkers (chunkers/fastcdc/fastcdc_precomputed.go, unchanged
+ * v0.0.10 → HEAD): 256 random 64-bit values, split into high and low 32-bit halves because
+ * they are loaded into the WebAssembly kernel's memory as little-endian i64.
+ */
+const GEAR: readonly string[] = [
+  '4d65822107fcfd52', '78629a0f5f3f164f', 'd5104dc76695721d', 'b80704bb7b4d7c03',
+  '365a858149c6e2d1', '57e9d1860d1d68d8', '8866cb397916001e', '9408d2ac22c4d294',
+  '0c697f48392907a0', 'a68447a4189deb99', '41f27cc6f3875d04', '68255aaf95e94627',
+  '9b6cffa2ba517936', '30b95ff183c471d4', 'a8b621587cb3ad0b', '3c04951aa42655d9',
+  'a43a768b7c4e0b68', 'a5845c95d4491d1b', '56ec3f2525632186', '9bf98be2a9d78d73',
+  '1a02070f169c1121', '2e3108dabb158644', 'c90bd268b68e6a3f', '6e661e92759805f5',
+  'a584c47f2cdf5b8a', '2606cd2b57d29245', '6054502fc5d6d268', '1a714cf86b83d0e2',
+  'eec34c367674cb74', 'd92e17f7b068d9db', '430c8b35bb9457d8', '039f6f78a15d523b',
+  '944419db794209ff', '4dba7b0f9da1d7eb', 'fcd4b7a55a25e0cb', '8a2b894cf840ec4b',
+  '4c22b02936d4ff9b', '879143f7f4a5ee3b', '589442fd5ad145f4', '26984b92f6740304',
+  '962d968d3f71f8cb', '4542c29291018d7c', 'c5a6e3cafccae224', 'a3a62343b186b51f',
+  'b629d9f17d9e8fbc', 'c3ea3b9393f93f33', '207403def63a5b6f', '241b3ae419476c36',
+  '64f1017fbc897d06', '2e4fa459169873f5', 'f0b5a315724c7af1', 'a607c649581eeb39',
+  '727a71f52257bb7d', '0c7964976f269a28', '7d0b9ca8be8e9981', '89825e117039374b',
+  '9c73fac825416fed', 'd72d92faded7e411', '1ee9f7676678e7aa', 'a7dff7ab244fcd36',
+  '7767830356aa6b86', '5ef4e81ede4561ad', '6688f8bd3e99b0a8', '5d78399cbed80a3a',
+  '176a156ae58348b0', 'b6d467a4af63e58d', 'f2d0a1e9406aec9d', '57613082c233f007',
+  'fd4d8e9fa5ead0bd', '760b0d22050143a6', '0ba08e4b738b6829', 'bf1f46e83699caf3',
+  '76a780ea967cd710', '7a3ba6f606f665a6', 'ac89c16725fd3d7f', 'd86d68260fd6e479',
+  '5aff01c926fbf29b', '4829ee0716de4c35', 'd322787c2bf3394b', '46a03cb44af864ba',
+  'e0bed31f1cb9e6c6', 'b3afd37941439089', '90b92d0169a39144', 'fe34179dc34f182d',
+  'f2bb5389421657ff', '293a0c2bf9fc6568', '5c4e91e98b02c917', '528047936c9c64b7',
+  '0af2560383d17909', 'd5b4a4b2ea3d4ca5', 'cfb58fbeaf635d47', '2f5218587fc78769',
+  '9e503382be14186f', '44841df33539b1ea', '97f7ae24e9174548', '1e925507c051e18a',
+  '5065855807b73658', '103970a329ec300c', 'a402a18da250bf34', '3485757ea7ed5d97',
+  'b7ab3641fe3dea79', 'd0031d27b8b352f7', 'c66b36dbc9b344e9', '4fd269fd8e5f0475',
+  '5d55cb471941e52a', 'ea4eef7a2694763d', '8010d6326b40eabc', 'de377ef58485d68b',
+  'b332aafe336eacca', '3fba24704399a363', 'cd4f278a67149b9c', 'b46e5f29ae10a901',
+  '83cc44bf5a5ffefb', '803e6306563b26de', '805d29286f00f02b', '7539a2019f06397d',
+  'cb7fafc3545836c4', 'c79a2bf931d6416b', 'e85f325712f4128d', 'f062b076752f33ff',
+  'baae3e3e4a305605', '4cd239ea0c8dc214', '835ca80d72521a90', 'ec443faf8eb3e4a1',
+  '1ff5f26283efc6c6', '5225fcd6090ec04f', '1facfc5dc1540864', '963a5aceec2c8aaa',
+  'cbdb185b70ab53ba', 'e83e14a538d3b494', '58cfb024878d4063', '03e19bf7a317ae3f',
+  'c504d6353cb62f07', '7ce2e98ef360412c', '601900fb4ffbf3a9', 'a5a1ffb522d554b4',
+  '606796b83f190476', '1352ca320796a710', '2d89c820f5c353cf', '6a7cb5cf04f59bb7',
+  '9dac9b582d230176', 'd05ce263e2d6a9ce', '3fcb626c3f1d7427', '0b7fbfbcafd915bb',
+  '83398e40b01aa47d', '323423cfcde2c269', 'cb70e7ac7417bf38', '76fd839a1e094f9a',
+  'c93a23eb55ece0ea', '4b56783ccb94539b', 'b4b4a3c813d346b5', '46baf44754e0c0c1',
+  '3eecfdbc6db30e37', '7a9e3bdcdc02b390', 'e60aedf1a6e222f5', '0dbeaa0fe2f8c1fe',
+  'e43a7d712e166bdf', '32560c7a67588a74', '90b166a221898f34', '1852fe624c330f1d',
+  '5eb29c7719af53ba', '53b7a0ff70658b94', '8c97d70a133c9673', '429bd23a4efeeadd',
+  '0cc3f10e0f212551', '136f9ac7070f0914', '89c09a3e6f241c57', '2858bd10f13e41b7',
+  '146f70ff3be70cb0', '91a39040f4b6f47f', '294b4e8e20f31127', 'c50064ce6551cb89',
+  'c911aa87289cbd2c', 'c1a2d5288946f23d', 'd7930cf840a79c3b', 'd396d24a03c6d982',
+  'c322cee10365790c', '53bf1faf0cf52517', '5bb1f57b0bb131e8', 'd17d8ebf3da5475c',
+  '01a44786139efcca', '83ed64e9bcd44eb4', '8c8c4694a54af747', 'af3f0d6fb73c32ed',
+  '69c93fb09f6c47ac', 'ac80d58fe8ba8f22', '2c1283b654043a66', 'a0624c583b0a7f20',
+  '1bb55397b4926431', 'c70a4f5ae17c02d5', 'b3770eb58f0d2558', '40d4e552014fbff2',
+  '95974b9d7f803594', '2a6a467079b76fbe', 'e9f98c4033fe2656', 'd9a30874792c8ee8',
+  '876a20af6b41292d', '7fe4754afdff9c32', 'b4ad5ac882093298', '8e4b5ac059483870',
+  'e3efbff5b2d5a113', '0bca82a42dd96e5a', '06d8e96f5b8e56a9', '5b7b2709ebd9dda9',
+  '2018fa6e04f9ce92', 'eca000e8cb440950', 'fca82947a67e52b1', '1b35327a49f6d261',
+  '02c19e7792417fc3', 'f8fc24541c3b6bd9', '0be67230b027b7e0', 'd2aaab031f765a41',
+  '27ebdd8f44c9ab40', 'b96747c045d99121', 'be5ddb0efd7a84af', '0a8eb1ac99b75788',
+  'd5fe7f03e3abff4a', 'b3395eafa88aa67f', 'f33c374d736e41cc', '7995c5dc9cbcbe5e',
+  'a8dfd8d37b3ccebc', '3febdd25e1b7fa93', 'b3415dbd315ae6af', '8289172b9cced2e2',
+  'd290a23119ea0f2f', 'b6df4331a9770722', '2b77e80684a6bfdc', 'f197e13488f03f07',
+  '1e3ffa8aa44a03a4', '61ebca0827a6b885', '04939bb8b580c8ba', 'dd214064018153da',
+  'd01b6a22b648e604', 'c1acd9f551180278', '8945fcdd893a310f', 'dcb389ac728f5f4c',
+  '709ec18437f5198b', 'fd275a873cc0ea9b', 'ec7ae37ae39d02db', '6a85764813883142',
+  '9fb95e8cca599392', 'f4ea42afc12d154e', '099ad1bdc176163d', 'eae4ae6d5c92e2b8',
+  '508df0dcf9f95ede', '60390908b802bdfc', 'd0e57d0f8a928585', '0c68571ddca6e10b',
+  '81e5dcfd887953e8', '4abb18c948b9e962', '88cd00c4e533e9a3', '7fc76fad5e0ce6e5',
+  'd3189b251dba77ae', '7e23bc6fc8214b8a', 'eadaea4753b428d7', 'aa80d0564cf20a65',
+];
+
+export const GEAR_HI = new Int32Array(256);
+export const GEAR_LO = new Int32Array(256);
+GEAR.forEach((h, i) => {
+  GEAR_HI[i] = parseInt(h.slice(0, 8), 16) | 0;
+  GEAR_LO[i] = parseInt(h.slice(8), 16) | 0;
+});

@@ -1,0 +1,25 @@
+/**
+ * Compression seam (spec §4): every blob, packfile index/footer, state and lock is compressed
+ * as one frame before encryption. CONFIG's `Compression.Algorithm` names the codec; a store
+ * without compression has `Compression: nil`.
+ */
+import { unsupported } from '../base/errors.js';
+
+export interface Codec {
+  readonly algorithm: string;
+  compress(data: Uint8Array): Uint8Array;
+  /**
+   * Decompresses one frame. The frame is checked before any output is allocated: malformed,
+   * truncated or trailing bytes are CORRUPT, a failed checksum is INTEGRITY, and output beyond
+   * `maxSize` bytes is refused (CORRUPT), so hostile input cannot force a large allocation.
+   */
+  decompress(data: Uint8Array, maxSize: number): Uint8Array;
+}
+
+export type CodecRegistry = ReadonlyMap<string, Codec>;
+
+export function codecFor(registry: CodecRegistry, algorithm: string): Codec {
+  const c = registry.get(algorithm.toUpperCase());
+  if (!c) throw unsupported(`unsupported compression algorithm ${JSON.stringify(algorithm)}`);
+  return c;
+}

@@ -1,0 +1,7 @@
+/** The Node cipher suite: AES-NI backed GCM-SIV and key wrap, CSPRNG from Web Crypto. */
+import { secureRandom } from '../../base/random.js';
+import type { CipherSuite } from '../suite.js';
+import { nodeGcmSiv } from './aes-gcm-siv.js';
+import { nodeKeyWrap } from './aes-kw.js';
+
+export const nodeCipherSuite: CipherSuite = { aead: nodeGcmSiv, keyWrap: nodeKeyWrap, random: secureRandom };
