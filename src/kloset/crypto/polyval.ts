@@ -48,20 +48,20 @@ export class Polyval {
     const fullBlocks = data.length >>> 4;
     for (let b = 0; b < fullBlocks; b++) {
       const o = b * 16;
-      s[0] ^= readU32le(data, o); s[1] ^= readU32le(data, o + 4);
-      s[2] ^= readU32le(data, o + 8); s[3] ^= readU32le(data, o + 12);
+      s[0]! ^= readU32le(data, o); s[1]! ^= readU32le(data, o + 4);
+      s[2]! ^= readU32le(data, o + 8); s[3]! ^= readU32le(data, o + 12);
       dotSerial(s, h);
     }
     const rest = data.length & 15;
     if (rest) {
       const last = new Uint8Array(16);
       last.set(data.subarray(fullBlocks * 16));
-      for (let i = 0; i < 4; i++) s[i] ^= readU32le(last, i * 4);
+      for (let i = 0; i < 4; i++) s[i]! ^= readU32le(last, i * 4);
       dotSerial(s, h);
     }
     const bits = data.length * 8;
-    s[2] ^= bits | 0;
-    s[3] ^= Math.floor(bits / 4294967296) | 0;
+    s[2]! ^= bits | 0;
+    s[3]! ^= Math.floor(bits / 4294967296) | 0;
     dotSerial(s, h);
     for (let i = 0; i < 4; i++) writeU32le(out, i * 4, s[i]!);
   }
@@ -71,7 +71,7 @@ export class Polyval {
 function dotSerial(s: Int32Array, h: Int32Array): void {
   // Accumulate s·h·x^-128 by Horner from the top bit: r = Σ s_k · (h·x^(k-128)).
   // Walk k from 0 upward keeping v = h·x^(k-128): start v = h·x^-128, then multiply by x.
-  let v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3];
+  let v0 = h[0]!, v1 = h[1]!, v2 = h[2]!, v3 = h[3]!;
   for (let i = 0; i < 128; i++) {
     const lsb = -(v0 & 1);
     v0 = (v0 >>> 1) | (v1 << 31); v1 = (v1 >>> 1) | (v2 << 31);
@@ -79,7 +79,7 @@ function dotSerial(s: Int32Array, h: Int32Array): void {
   }
   let r0 = 0, r1 = 0, r2 = 0, r3 = 0;
   for (let w = 0; w < 4; w++) {
-    const word = s[w];
+    const word = s[w]!;
     for (let b = 0; b < 32; b++) {
       const m = -((word >>> b) & 1);
       r0 ^= v0 & m; r1 ^= v1 & m; r2 ^= v2 & m; r3 ^= v3 & m;
@@ -93,7 +93,7 @@ function dotSerial(s: Int32Array, h: Int32Array): void {
 }
 
 function readU32le(b: Uint8Array, o: number): number {
-  return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
+  return b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
 }
 
 function writeU32le(b: Uint8Array, o: number, v: number): void {

@@ -44,12 +44,13 @@ function fromHasher(algorithm: HashingAlgorithm, make: () => Promise<IHasher>, o
       oneShot.update(data);
       return oneShot.digest('binary');
     },
-    async stream() {
+    async stream(): Promise<MacStream> {
       const h = await make();
-      return {
-        update(data) { h.update(data); return this; },
+      const s: MacStream = {
+        update(data) { h.update(data); return s; },
         digest: () => h.digest('binary'),
       };
+      return s;
     },
   };
 }

@@ -4,7 +4,7 @@
  * trusts the frame's declared content size for its allocation and returns a truncated frame's
  * partial output without an error.
  */
-import * as binding from 'zstd-napi/binding';
+import * as binding from 'zstd-napi/binding.js';
 import { compress } from 'zstd-napi';
 import { corrupt, integrity } from '../../base/errors.js';
 import type { Codec } from '../codec.js';

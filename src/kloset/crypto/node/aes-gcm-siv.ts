@@ -6,7 +6,7 @@
  * XOR run in the WebAssembly kernel (`../gcm-siv-kernel.ts`); short records use the serial
  * POLYVAL of `../polyval.ts`, where building the kernel's tables would cost more than it saves.
  */
-import { createCipheriv, type Cipher } from 'node:crypto';
+import { createCipheriv, type Cipheriv } from 'node:crypto';
 import { authError } from '../../base/errors.js';
 import { GCM_SIV_NONCE_SIZE, GCM_SIV_TAG_SIZE, type Aead, type AeadFactory } from '../aead.js';
 import { GcmSivKernel, KERNEL_DATA_OFFSET } from '../gcm-siv-kernel.js';
@@ -16,12 +16,12 @@ import { Polyval, SERIAL_MAX_BYTES } from '../polyval.js';
 let kernel: GcmSivKernel | undefined;
 const serial = new Polyval();
 
-function ecb(key: Uint8Array): Cipher {
+function ecb(key: Uint8Array): Cipheriv {
   return createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
 }
 
 class NodeGcmSiv implements Aead {
-  private readonly keyGen: Cipher;
+  private readonly keyGen: Cipheriv;
   private readonly deriveIn = new Uint8Array(96);
   private readonly authKey = new Uint8Array(16);
   private readonly encKey = new Uint8Array(32);
@@ -33,7 +33,7 @@ class NodeGcmSiv implements Aead {
   }
 
   /** RFC 8452 §4: six AES blocks of (u32le(i) ‖ nonce); the first 8 bytes of each are kept. */
-  private derive(nonce: Uint8Array): Cipher {
+  private derive(nonce: Uint8Array): Cipheriv {
     if (nonce.length !== GCM_SIV_NONCE_SIZE) throw new RangeError('AES-GCM-SIV nonce must be 12 bytes');
     const d = this.deriveIn;
     for (let i = 0; i < 6; i++) {
@@ -48,7 +48,7 @@ class NodeGcmSiv implements Aead {
   }
 
   /** tag = AES(encKey, S ⊕ nonce with the top bit cleared), S = POLYVAL result. */
-  private tag(enc: Cipher, nonce: Uint8Array, s: Uint8Array): Buffer {
+  private tag(enc: Cipheriv, nonce: Uint8Array, s: Uint8Array): Buffer {
     const t = this.s;
     for (let i = 0; i < 16; i++) t[i] = s[i]! ^ (i < 12 ? nonce[i]! : 0);
     t[15]! &= 0x7f;

@@ -13,10 +13,11 @@ export const nodeMacFactory: MacFactory = async (algorithm, key) => {
     sum: (data) => make().update(data).digest(),
     async stream(): Promise<MacStream> {
       const h = make();
-      return {
-        update(data) { h.update(data); return this; },
+      const s: MacStream = {
+        update(data) { h.update(data); return s; },
         digest: () => h.digest(),
       };
+      return s;
     },
   };
   return mac;

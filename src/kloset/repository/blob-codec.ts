@@ -1,0 +1,36 @@
+/**
+ * The encode pipeline every stored blob, state, lock and packfile index goes through
+ * (spec §3.3): encode(x) = encrypt(compress(x)), each step present only when CONFIG names it.
+ * Decoding bounds the output (`maxSize`) so a hostile object cannot force a huge allocation.
+ */
+import { corrupt } from '../base/errors.js';
+import { codecFor, type Codec } from '../compression/codec.js';
+import { decrypt, encrypt } from '../crypto/stream.js';
+import type { Configuration } from './config.js';
+import type { Primitives } from './primitives.js';
+
+export class BlobCodec {
+  private readonly codec: Codec | null;
+  private readonly recordSize: number;
+
+  constructor(private readonly prims: Primitives, config: Configuration, private readonly key: Uint8Array | null) {
+    this.codec = config.compression ? codecFor(prims.codecs, config.compression.algorithm) : null;
+    this.recordSize = config.encryption?.chunkSize ?? 65536;
+    if (config.encryption && !key) throw new TypeError('encrypted store opened without its key');
+  }
+
+  encode(data: Uint8Array): Uint8Array {
+    const packed = this.codec ? this.codec.compress(data) : data;
+    return this.key ? encrypt(this.prims.cipher, this.key, packed, this.recordSize) : packed;
+  }
+
+  /** Inverse of `encode`; CORRUPT, INTEGRITY or AUTH on damaged input, never a partial result. */
+  decode(data: Uint8Array, maxSize: number): Uint8Array {
+    const packed = this.key ? decrypt(this.prims.cipher, this.key, data, this.recordSize) : data;
+    if (!this.codec) {
+      if (packed.length > maxSize) throw corrupt(`blob of ${packed.length} bytes exceeds the ${maxSize}-byte limit`);
+      return packed;
+    }
+    return this.codec.decompress(packed, maxSize);
+  }
+}
