@@ -32,39 +32,45 @@ export class Polyval {
    * (aadBits = 0, dataBits = 8 * data.length). Writes the 16-byte result to `out`.
    */
   hashWithLengthBlock(hKey: Uint8Array, data: Uint8Array, out: Uint8Array): void {
-    if (data.length > SERIAL_MAX_BYTES) {
-      const k = (this.kernel ??= new GcmSivKernel());
-      const padded = (data.length + 15) & ~15;
-      const mem = k.reserve(padded + 16);
-      mem.set(data, KERNEL_DATA_OFFSET);
-      mem.fill(0, KERNEL_DATA_OFFSET + data.length, KERNEL_DATA_OFFSET + padded);
-      out.set(k.polyval(hKey, KERNEL_DATA_OFFSET, padded, data.length));
-      return;
-    }
-    const h = this.h;
-    for (let i = 0; i < 4; i++) h[i] = readU32le(hKey, i * 4);
-    const s = this.scratch;
-    s[0] = s[1] = s[2] = s[3] = 0;
-    const fullBlocks = data.length >>> 4;
-    for (let b = 0; b < fullBlocks; b++) {
-      const o = b * 16;
-      s[0]! ^= readU32le(data, o); s[1]! ^= readU32le(data, o + 4);
-      s[2]! ^= readU32le(data, o + 8); s[3]! ^= readU32le(data, o + 12);
-      dotSerial(s, h);
-    }
-    const rest = data.length & 15;
-    if (rest) {
-      const last = new Uint8Array(16);
-      last.set(data.subarray(fullBlocks * 16));
-      for (let i = 0; i < 4; i++) s[i]! ^= readU32le(last, i * 4);
-      dotSerial(s, h);
-    }
-    const bits = data.length * 8;
-    s[2]! ^= bits | 0;
-    s[3]! ^= Math.floor(bits / 4294967296) | 0;
-    dotSerial(s, h);
-    for (let i = 0; i < 4; i++) writeU32le(out, i * 4, s[i]!);
+    if (data.length <= SERIAL_MAX_BYTES) return polyvalSerial(hKey, data, out, this.h, this.scratch);
+    const k = (this.kernel ??= new GcmSivKernel());
+    const padded = (data.length + 15) & ~15;
+    const mem = k.reserve(padded + 16);
+    mem.set(data, KERNEL_DATA_OFFSET);
+    mem.fill(0, KERNEL_DATA_OFFSET + data.length, KERNEL_DATA_OFFSET + padded);
+    out.set(k.polyval(hKey, KERNEL_DATA_OFFSET, padded, data.length));
   }
+}
+
+/**
+ * The bit-serial POLYVAL (constant work per block), used for short inputs and as the
+ * reference the table kernel is tested against.
+ */
+export function polyvalSerial(
+  hKey: Uint8Array, data: Uint8Array, out: Uint8Array,
+  h: Int32Array = new Int32Array(4), s: Int32Array = new Int32Array(4),
+): void {
+  for (let i = 0; i < 4; i++) h[i] = readU32le(hKey, i * 4);
+  s[0] = s[1] = s[2] = s[3] = 0;
+  const fullBlocks = data.length >>> 4;
+  for (let b = 0; b < fullBlocks; b++) {
+    const o = b * 16;
+    s[0]! ^= readU32le(data, o); s[1]! ^= readU32le(data, o + 4);
+    s[2]! ^= readU32le(data, o + 8); s[3]! ^= readU32le(data, o + 12);
+    dotSerial(s, h);
+  }
+  const rest = data.length & 15;
+  if (rest) {
+    const last = new Uint8Array(16);
+    last.set(data.subarray(fullBlocks * 16));
+    for (let i = 0; i < 4; i++) s[i]! ^= readU32le(last, i * 4);
+    dotSerial(s, h);
+  }
+  const bits = data.length * 8;
+  s[2]! ^= bits | 0;
+  s[3]! ^= Math.floor(bits / 4294967296) | 0;
+  dotSerial(s, h);
+  for (let i = 0; i < 4; i++) writeU32le(out, i * 4, s[i]!);
 }
 
 /** s = dot(s, h) = s·h·x^-128 mod P, one bit of s at a time (constant work per call). */
