@@ -1,9 +1,11 @@
 /** Byte helpers shared by every layer (portable: only Uint8Array and DataView). */
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export function toHex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (b[i]! < 16 ? '0' : '') + b[i]!.toString(16);
-  return s;
+  const parts = new Array<string>(b.length);
+  for (let i = 0; i < b.length; i++) parts[i] = HEX[b[i]!]!;
+  return parts.join('');
 }
 
 export function fromHex(hex: string): Uint8Array {

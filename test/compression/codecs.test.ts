@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { codecFor } from '../../src/kloset/compression/codec.js';
+import { checkLz4Frame } from '../../src/kloset/compression/lz4-frame.js';
+import { lz4Codec } from '../../src/kloset/compression/node/lz4.js';
+import { nodeCodecs } from '../../src/kloset/compression/node/registry.js';
+import { zstdCodec } from '../../src/kloset/compression/node/zstd.js';
+
+/** Content fingerprint: comparing MB-sized buffers as hex strings would dominate the run. */
+const digest = (b: Uint8Array) => `${b.length}:${createHash('sha256').update(b).digest('hex')}`;
+
+const dir = mkdtempSync(join(tmpdir(), 'kloset-codecs-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function samples(): [string, Uint8Array][] {
+  const text = new TextEncoder().encode('the quick brown fox jumps over the lazy dog\n'.repeat(50_000));
+  const mixed = new Uint8Array(3 << 20);
+  for (let o = 0; o < mixed.length; o += 1 << 20) mixed.set(o % (2 << 20) ? text.subarray(0, 1 << 20) : randomBytes(1 << 20), o);
+  return [['empty', new Uint8Array(0)], ['one byte', Uint8Array.of(7)], ['text', text], ['random', new Uint8Array(randomBytes(300_000))], ['mixed 3 MiB', mixed], ['9 MiB zeros', new Uint8Array(9 << 20)]];
+}
+
+/** Runs a reference command-line tool from Debian (`lz4`, `zstd`) on a file. */
+function tool(cmd: string, args: string[], input: Uint8Array): Uint8Array {
+  const inFile = join(dir, 'in'), outFile = join(dir, 'out');
+  writeFileSync(inFile, input);
+  rmSync(outFile, { force: true });
+  execFileSync(cmd, [...args, inFile, cmd === 'zstd' ? '-o' : '', outFile].filter(Boolean), { stdio: 'pipe' });
+  return readFileSync(outFile);
+}
+
+describe('LZ4 frames interoperate with the reference lz4 command', () => {
+  it.each(samples())('%s: ours → `lz4 -d`', (_n, data) => {
+    expect(digest(tool('lz4', ['-d', '-q', '-f'], lz4Codec.compress(data)))).toBe(digest(data));
+  });
+  it.each(samples())('%s: `lz4` (default, -9, -BD, --content-size, -BX) → ours', (_n, data) => {
+    for (const flags of [[], ['-9'], ['-BD'], ['--content-size'], ['-BX', '-B4']]) {
+      const frame = tool('lz4', ['-z', '-q', '-f', ...flags], data);
+      expect(digest(lz4Codec.decompress(frame, data.length)), flags.join(' ')).toBe(digest(data));
+    }
+  });
+  it('refuses output over the limit and truncated frames', () => {
+    const data = new Uint8Array(5 << 20);
+    const frame = tool('lz4', ['-z', '-q', '-f', '--content-size'], data);
+    expect(() => lz4Codec.decompress(frame, 1 << 20)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    expect(() => lz4Codec.decompress(lz4Codec.compress(data), 1 << 20)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    expect(() => lz4Codec.decompress(frame.subarray(0, frame.length - 5), 5 << 20)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    expect(checkLz4Frame(frame).contentSize).toBe(BigInt(5 << 20));
+  });
+  it('detects a damaged block through the content checksum', () => {
+    const data = new Uint8Array(randomBytes(100_000));
+    const frame = lz4Codec.compress(data).slice();
+    frame[frame.length >> 1]! ^= 0x01;
+    expect(() => lz4Codec.decompress(frame, 1 << 20)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^(INTEGRITY|CORRUPT)$/) }));
+  });
+  it('reads a zero-length input as empty (how Go may store an empty chunk)', () => {
+    expect(lz4Codec.decompress(new Uint8Array(0), 0).length).toBe(0);
+  });
+});
+
+describe('ZSTD frames interoperate with the reference zstd command', () => {
+  it.each(samples())('%s: both directions', (_n, data) => {
+    expect(digest(tool('zstd', ['-d', '-q', '-f'], zstdCodec.compress(data)))).toBe(digest(data));
+    expect(digest(zstdCodec.decompress(tool('zstd', ['-q', '-f', '-3'], data), data.length))).toBe(digest(data));
+  });
+  it('refuses declared sizes over the limit, truncation and trailing bytes', () => {
+    const data = new Uint8Array(4 << 20);
+    const frame = zstdCodec.compress(data);
+    expect(() => zstdCodec.decompress(frame, 1 << 20)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    expect(() => zstdCodec.decompress(frame.subarray(0, frame.length - 3), 4 << 20)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    const streamed = tool('zstd', ['-q', '-f', '--no-content-size'], data);
+    expect(() => zstdCodec.decompress(streamed, 1 << 20)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    expect(zstdCodec.decompress(streamed, 4 << 20).length).toBe(4 << 20);
+    const trailing = new Uint8Array(frame.length + 3);
+    trailing.set(frame);
+    expect(() => zstdCodec.decompress(trailing, 4 << 20)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+  });
+});
+
+describe('codec registry', () => {
+  it('names LZ4, ZSTD and GZIP and refuses others', () => {
+    for (const name of ['LZ4', 'lz4', 'ZSTD', 'GZIP']) {
+      const c = codecFor(nodeCodecs, name);
+      const data = new TextEncoder().encode('hello hello hello hello');
+      expect(digest(c.decompress(c.compress(data), 100))).toBe(digest(data));
+    }
+    expect(() => codecFor(nodeCodecs, 'BROTLI')).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+  });
+});
