@@ -103,7 +103,8 @@ export class MsgpackWriter {
   /** time.Time as ext −1, body chosen like vmihailenco's encodeTime. */
   time(t: GoTime): void {
     if (t.sec >= 0 && t.sec < 2 ** 34) {
-      if (t.nsec === 0) {
+      // Go: data = nsec<<34 | secs; the 4-byte form only when data fits in 32 bits
+      if (t.nsec === 0 && t.sec <= 0xffffffff) {
         this.ensure(6);
         this.buf[this.pos] = 0xd6; this.buf[this.pos + 1] = 0xff;
         this.dv.setUint32(this.pos + 2, t.sec);

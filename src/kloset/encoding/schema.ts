@@ -145,7 +145,17 @@ const timeExt = new ExtensionCodec();
 timeExt.register({
   type: -1,
   encode: () => null,
-  decode: (data: Uint8Array): GoTime => {
+  decode: (data: Uint8Array): GoTime => decodedTime(decodeTimeBody(data)),
+});
+
+/** Timestamps produced by the extension decoder carry this brand, so a map can't pass for one. */
+const TIME_BRAND = Symbol('GoTime');
+function decodedTime(t: GoTime): GoTime {
+  return Object.defineProperty({ ...t }, TIME_BRAND, { value: true, enumerable: false });
+}
+
+function decodeTimeBody(data: Uint8Array): GoTime {
+  {
     const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
     if (data.length === 4) return { sec: dv.getUint32(0), nsec: 0 };
     if (data.length === 8) {
@@ -158,8 +168,8 @@ timeExt.register({
       return { sec: Number(sec), nsec: checkNsec(dv.getUint32(0)) };
     }
     throw corrupt(`timestamp extension of ${data.length} bytes`);
-  },
-});
+  }
+}
 
 function checkNsec(n: number): number {
   if (n > 999_999_999) throw corrupt('timestamp nanoseconds out of range');
@@ -189,20 +199,24 @@ export function decodeMsgpack(bytes: Uint8Array, what: string): unknown {
 }
 
 export function decodeStruct<V>(schema: Schema<V>, bytes: Uint8Array): V {
-  return readStruct(schema, decodeMsgpack(bytes, schema.name), schema.name) as V;
+  const raw = decodeMsgpack(bytes, schema.name);
+  // A whole object that is nil is damage, not an empty struct (nested nil structs are zero values).
+  if (raw === null) throw corrupt(`${schema.name}: expected a map, got nil`);
+  return readStruct(schema, raw, schema.name) as V;
 }
 
 function readStruct(schema: Schema<unknown>, raw: unknown, path: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (Array.isArray(raw)) {
     // vmihailenco accepts a struct encoded as an array of its fields, in order
-    if (raw.length > schema.fields.length) throw corrupt(`${path}: ${raw.length} fields for ${schema.fields.length}`);
+    // extra trailing values are skipped, as Go does
     schema.fields.forEach((f, i) => {
       out[f.prop] = i < raw.length ? readValue(f.type, raw[i], `${path}.${f.key}`) : zero(f.type);
     });
     return out;
   }
-  if (raw === null || typeof raw !== 'object' || raw instanceof Uint8Array) {
+  if (raw === null) raw = {}; // Go decodes nil into a struct value as its zero value
+  if (typeof raw !== 'object' || raw instanceof Uint8Array || TIME_BRAND in raw) {
     throw corrupt(`${path}: expected a map, got ${describe(raw)}`);
   }
   const map = raw as Record<string, unknown>;
@@ -261,7 +275,7 @@ function readValue(t: WireType, v: unknown, path: string): unknown {
         throw corrupt(`${path}: expected ${n} bytes, got ${describe(v)}`);
       }
       case 'time':
-        if (v !== null && typeof v === 'object' && 'sec' in v && 'nsec' in v) return v;
+        if (v !== null && typeof v === 'object' && TIME_BRAND in v) return v;
         throw corrupt(`${path}: expected a timestamp, got ${describe(v)}`);
     }
   }

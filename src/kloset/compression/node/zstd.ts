@@ -4,11 +4,15 @@
  * trusts the frame's declared content size for its allocation and returns a truncated frame's
  * partial output without an error.
  */
-import * as binding from 'zstd-napi/binding.js';
-import { compress } from 'zstd-napi';
+import { createRequire } from 'node:module';
 import { corrupt, integrity } from '../../base/errors.js';
 import type { Codec } from '../codec.js';
 
+// Native CommonJS addon: loaded with require so every loader (Node ESM, tsx, vitest, a bundle)
+// sees the same exports object.
+const require = createRequire(import.meta.url);
+const binding = require('zstd-napi/binding') as typeof import('zstd-napi/binding.js');
+const { compress } = require('zstd-napi') as typeof import('zstd-napi');
 const OUT_CHUNK = binding.dStreamOutSize();
 const ZSTD_MAGIC = 0xfd2fb528;
 

@@ -12,6 +12,8 @@ export interface BTreeNode {
   pointers: Uint8Array[];
   /** leaves: one MAC per key; internal nodes: empty (written as nil) */
   values: Uint8Array[];
+  /** never written by kloset (declared "unused for now" in btree.go); kept so bytes round-trip */
+  prev?: Uint8Array | null;
   /** right sibling of a leaf; null for internal nodes and the right-most leaf */
   next: Uint8Array | null;
 }
