@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { codecFor } from '../../src/kloset/compression/codec.js';
 import { checkLz4Frame } from '../../src/kloset/compression/lz4-frame.js';
-import { lz4Codec } from '../../src/kloset/compression/node/lz4.js';
+import { lz4BlockCodec, lz4Codec } from '../../src/kloset/compression/node/lz4.js';
 import { nodeCodecs } from '../../src/kloset/compression/node/registry.js';
 import { zstdCodec } from '../../src/kloset/compression/node/zstd.js';
 
@@ -36,8 +36,8 @@ describe('LZ4 frames interoperate with the reference lz4 command', () => {
   it.each(samples())('%s: ours → `lz4 -d`', (_n, data) => {
     expect(digest(tool('lz4', ['-d', '-q', '-f'], lz4Codec.compress(data)))).toBe(digest(data));
   });
-  it.each(samples())('%s: `lz4` (default, -9, -BD, --content-size, -BX) → ours', (_n, data) => {
-    for (const flags of [[], ['-9'], ['-BD'], ['--content-size'], ['-BX', '-B4']]) {
+  it.each(samples())('%s: `lz4` (default, -9, --content-size, -BX, -B4..-B7) → ours', (_n, data) => {
+    for (const flags of [[], ['-9'], ['--content-size'], ['-BX'], ['-B4'], ['-B5'], ['-B6'], ['--no-frame-crc']]) {
       const frame = tool('lz4', ['-z', '-q', '-f', ...flags], data);
       expect(digest(lz4Codec.decompress(frame, data.length)), flags.join(' ')).toBe(digest(data));
     }
@@ -48,13 +48,17 @@ describe('LZ4 frames interoperate with the reference lz4 command', () => {
     expect(() => lz4Codec.decompress(frame, 1 << 20)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
     expect(() => lz4Codec.decompress(lz4Codec.compress(data), 1 << 20)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
     expect(() => lz4Codec.decompress(frame.subarray(0, frame.length - 5), 5 << 20)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
-    expect(checkLz4Frame(frame).contentSize).toBe(BigInt(5 << 20));
+    expect(checkLz4Frame(lz4BlockCodec, frame).contentSize).toBe(BigInt(5 << 20));
   });
   it('detects a damaged block through the content checksum', () => {
     const data = new Uint8Array(randomBytes(100_000));
     const frame = lz4Codec.compress(data).slice();
     frame[frame.length >> 1]! ^= 0x01;
     expect(() => lz4Codec.decompress(frame, 1 << 20)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^(INTEGRITY|CORRUPT)$/) }));
+  });
+  it('says plainly that linked-block frames (lz4 -BD) are not supported', () => {
+    const frame = tool('lz4', ['-z', '-q', '-f', '-BD', '-B4'], new Uint8Array(300_000));
+    expect(() => lz4Codec.decompress(frame, 300_000)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
   });
   it('reads a zero-length input as empty (how Go may store an empty chunk)', () => {
     expect(lz4Codec.decompress(new Uint8Array(0), 0).length).toBe(0);

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything the app and the tests need on a fresh Debian 12 machine with Node 20:
+# Debian packages (reference lz4/zstd tools the interop tests run; a C++ toolchain for
+# zstd-napi's native build) and the npm packages from package-lock.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 ELECTRON_SKIP_BINARY_DOWNLOAD=1
+
+need=()
+command -v lz4 >/dev/null || need+=(lz4)
+command -v zstd >/dev/null || need+=(zstd)
+command -v g++ >/dev/null || need+=(g++)
+command -v make >/dev/null || need+=(make)
+command -v python3 >/dev/null || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+# npm ci is reproducible from the lock file; skip it when node_modules already matches.
+if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.kloset-lock-stamp; then
+  npm ci --no-audit --no-fund
+  cp package-lock.json node_modules/.kloset-lock-stamp
+fi
