@@ -205,18 +205,19 @@ export function decodeStruct<V>(schema: Schema<V>, bytes: Uint8Array): V {
   return readStruct(schema, raw, schema.name) as V;
 }
 
-function readStruct(schema: Schema<unknown>, raw: unknown, path: string): Record<string, unknown> {
+function readStruct(schema: Schema<unknown>, input: unknown, path: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (Array.isArray(raw)) {
-    // vmihailenco accepts a struct encoded as an array of its fields, in order
+  if (Array.isArray(input)) {
+    // vmihailenco accepts a struct encoded as an array of its fields, in order;
     // extra trailing values are skipped, as Go does
+    const list: unknown[] = input;
     schema.fields.forEach((f, i) => {
-      out[f.prop] = i < raw.length ? readValue(f.type, raw[i], `${path}.${f.key}`) : zero(f.type);
+      out[f.prop] = i < list.length ? readValue(f.type, list[i], `${path}.${f.key}`) : zero(f.type);
     });
     return out;
   }
-  if (raw === null) raw = {}; // Go decodes nil into a struct value as its zero value
-  if (typeof raw !== 'object' || raw instanceof Uint8Array || TIME_BRAND in raw) {
+  const raw: unknown = input === null ? {} : input; // Go decodes nil into a struct value as its zero value
+  if (raw === null || typeof raw !== 'object' || raw instanceof Uint8Array || TIME_BRAND in raw) {
     throw corrupt(`${path}: expected a map, got ${describe(raw)}`);
   }
   const map = raw as Record<string, unknown>;
