@@ -3,9 +3,11 @@
  * (spec §3.3): encode(x) = encrypt(compress(x)), each step present only when CONFIG names it.
  * Decoding bounds the output (`maxSize`) so a hostile object cannot force a huge allocation.
  */
-import { corrupt } from '../base/errors.js';
+import { constantTimeEqual } from '../base/bytes.js';
+import { corrupt, integrity } from '../base/errors.js';
 import { codecFor, type Codec } from '../compression/codec.js';
 import { decrypt, encrypt } from '../crypto/stream.js';
+import type { Mac } from '../hashing/mac.js';
 import type { Configuration } from './config.js';
 import type { Primitives } from './primitives.js';
 
@@ -24,7 +26,18 @@ export class BlobCodec {
     return this.key ? encrypt(this.prims.cipher, this.key, packed, this.recordSize) : packed;
   }
 
-  /** Inverse of `encode`; CORRUPT, INTEGRITY or AUTH on damaged input, never a partial result. */
+  /**
+   * Decodes a blob and checks it against its address (the MAC of its cleartext, spec §5). This
+   * is the read path to use: the encryption format has no end marker, so only the MAC can tell
+   * a blob cut at a 64 KiB record boundary from a shorter one.
+   */
+  decodeVerified(data: Uint8Array, maxSize: number, mac: Mac, address: Uint8Array): Uint8Array {
+    const plain = this.decode(data, maxSize);
+    if (!constantTimeEqual(mac.sum(plain), address)) throw integrity('blob content does not match its MAC');
+    return plain;
+  }
+
+  /** Inverse of `encode`; CORRUPT, INTEGRITY or AUTH on damaged input. Prefer `decodeVerified`. */
   decode(data: Uint8Array, maxSize: number): Uint8Array {
     const packed = this.key ? decrypt(this.prims.cipher, this.key, data, this.recordSize) : data;
     if (!this.codec) {
