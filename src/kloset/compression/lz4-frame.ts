@@ -77,22 +77,20 @@ export function checkLz4Frame(codec: Lz4BlockCodec, data: Uint8Array): Lz4FrameS
   const bd = data[5]!;
   if (flg >> 6 !== 1) throw corrupt(`LZ4 frame version ${flg >> 6} unsupported`);
   if (flg & 0x02 || bd & 0x8f) throw corrupt('LZ4 frame reserved bits set');
-  // Linked blocks (lz4 -BD) need a streaming dictionary; neither plakar nor lz4 writes them by default.
-  if (!(flg & 0x20)) throw unsupported('LZ4 frames with linked blocks are not supported');
   const blockChecksums = (flg & 0x10) !== 0;
   const hasContentSize = (flg & 0x08) !== 0;
   const hasContentChecksum = (flg & 0x04) !== 0;
-  if (flg & 0x01) throw unsupported('LZ4 frames with a dictionary are not supported');
+  const hasDictId = (flg & 0x01) !== 0;
   const blockMax = BLOCK_MAX[(bd >> 4) & 7]!;
   if (!blockMax) throw corrupt('LZ4 frame block size id invalid');
-  let pos = 6;
-  let contentSize: bigint | null = null;
-  if (hasContentSize) {
-    if (data.length < pos + 9) throw corrupt('LZ4 frame header truncated');
-    contentSize = dv.getBigUint64(pos, true);
-    pos += 8;
-  }
+  // The header checksum comes first: a damaged flag byte is damage (CORRUPT), not a feature.
+  let pos = 6 + (hasContentSize ? 8 : 0) + (hasDictId ? 4 : 0);
+  if (data.length < pos + 1) throw corrupt('LZ4 frame header truncated');
   if (((codec.xxh32(data.subarray(4, pos)) >>> 8) & 0xff) !== data[pos]) throw corrupt('LZ4 frame header checksum mismatch');
+  // Linked blocks (lz4 -BD) need a streaming dictionary; neither plakar nor lz4 writes them by default.
+  if (!(flg & 0x20)) throw unsupported('LZ4 frames with linked blocks are not supported');
+  if (hasDictId) throw unsupported('LZ4 frames with a dictionary are not supported');
+  const contentSize = hasContentSize ? dv.getBigUint64(6, true) : null;
   pos += 1;
   const blocks: BlockRef[] = [];
   let outputSize = 0;

@@ -20,8 +20,12 @@ import sodium from 'libsodium-wrappers-sumo';
 import { corrupt, unsupported } from '../base/errors.js';
 import type { KdfParams } from './kdf-params.js';
 
-/** Bounds that refuse hostile CONFIGs before they allocate or spin (plakar uses 256 MiB, t=4). */
-const MAX_ARGON2_MEMORY_KIB = 4 * 1024 * 1024;
+/**
+ * Bounds that refuse hostile CONFIGs before they allocate or spin (plakar uses 256 MiB, t=4).
+ * CONFIG's KDF parameters are read before its MAC can be checked, so a damaged CONFIG could
+ * otherwise ask for gigabytes.
+ */
+const MAX_ARGON2_MEMORY_KIB = 1024 * 1024;
 const MAX_ARGON2_TIME = 64;
 const MAX_SCRYPT_BYTES = 2 * 1024 * 1024 * 1024;
 const MAX_PBKDF2_ITERATIONS = 50_000_000;
@@ -49,14 +53,19 @@ export async function argon2id(p: Argon2idInput): Promise<Uint8Array> {
       t: p.time, m: p.memory, p: p.threads, dkLen: p.keyLen, key: p.secret, personalization: p.associatedData,
     });
   }
-  if (p.threads === 1 && p.salt.length === 16 && p.memory >= 8) {
-    await sodium.ready;
-    return sodium.crypto_pwhash(p.keyLen, p.password, p.salt, p.time, p.memory * 1024, sodium.crypto_pwhash_ALG_ARGON2ID13);
+  try {
+    // libsodium's crypto_pwhash fixes p=1 and a 16-byte salt, and wants at least 16 output bytes
+    if (p.threads === 1 && p.salt.length === 16 && p.keyLen >= 16) {
+      await sodium.ready;
+      return sodium.crypto_pwhash(p.keyLen, p.password, p.salt, p.time, p.memory * 1024, sodium.crypto_pwhash_ALG_ARGON2ID13);
+    }
+    return await hashWasmArgon2id({
+      password: p.password, salt: p.salt, iterations: p.time, memorySize: p.memory,
+      parallelism: p.threads, hashLength: p.keyLen, outputType: 'binary',
+    });
+  } catch (e) {
+    throw unsupported(`argon2id failed with these parameters: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return hashWasmArgon2id({
-    password: p.password, salt: p.salt, iterations: p.time, memorySize: p.memory,
-    parallelism: p.threads, hashLength: p.keyLen, outputType: 'binary',
-  });
 }
 
 /** Derives the master key named by CONFIG's KDFParams. */

@@ -6,7 +6,7 @@ const sodium = require('libsodium-wrappers-sumo');
 
 parentPort.once('message', async (m) => {
   try {
-    if (!(m.time >= 1 && m.time <= 64) || !(m.memory >= 8 && m.memory <= 4 * 1024 * 1024) || !(m.keyLen >= 4 && m.keyLen <= 1024)) {
+    if (!(m.time >= 1 && m.time <= 64) || !(m.memory >= 8 && m.memory <= 1024 * 1024) || !(m.keyLen >= 16 && m.keyLen <= 1024)) {
       parentPort.postMessage({ code: 'UNSUPPORTED', error: `argon2id parameters out of range (t=${m.time}, m=${m.memory} KiB)` });
       return;
     }

@@ -11,7 +11,7 @@ import { deriveKey } from '../kdf.js';
 export async function deriveKeyInWorker(params: KdfParams, passphrase: Uint8Array): Promise<Uint8Array> {
   const a = params.argon2id;
   // Only the default Argon2id path is slow enough to matter; the others yield as they go.
-  if (params.kdf !== 'ARGON2ID' || !a || a.threads !== 1 || params.salt.length !== 16) return deriveKey(params, passphrase);
+  if (params.kdf !== 'ARGON2ID' || !a || a.threads !== 1 || params.salt.length !== 16 || a.keyLen < 16) return deriveKey(params, passphrase);
   const worker = new Worker(new URL('./kdf-worker.cjs', import.meta.url));
   try {
     return await new Promise<Uint8Array>((resolve, reject) => {
