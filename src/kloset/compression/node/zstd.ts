@@ -28,6 +28,24 @@ export const zstdCodec: Codec = {
       throw corrupt(`ZSTD frame declares ${declared} bytes, over the ${maxSize}-byte limit`);
     }
     const dctx = new binding.DCtx();
+    if (typeof declared === 'number') {
+      // Fast path: the frame states its size (ours always do), which is now known to be in bounds.
+      // The frame must span the input exactly: a short one is truncated, a long one has trailing bytes.
+      const span = safe(() => binding.findFrameCompressedSize(data));
+      if (span === null) throw corrupt('ZSTD frame truncated');
+      if (span !== data.length) throw corrupt(`ZSTD frame followed by ${data.length - span} unexpected bytes`);
+      const out = Buffer.allocUnsafe(declared);
+      let n: number;
+      try {
+        n = dctx.decompress(out, data);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        if (/checksum/i.test(msg)) throw integrity(`ZSTD checksum mismatch: ${msg}`);
+        throw corrupt(`ZSTD frame could not be decoded: ${msg}`);
+      }
+      if (n !== declared) throw corrupt(`ZSTD frame decoded to ${n} bytes, not the ${declared} it declares`);
+      return out;
+    }
     const parts: Uint8Array[] = [];
     let total = 0;
     let input: Uint8Array = data;
