@@ -159,14 +159,7 @@ export function lz4BlockOutputSize(block: Uint8Array, limit: number): number {
   for (;;) {
     const token = block[p++]!;
     let lit = token >>> 4;
-    if (lit === 15) {
-      let b: number;
-      do {
-        if (p >= n) throw corrupt('LZ4 block truncated in a literal length');
-        b = block[p++]!;
-        lit += b;
-      } while (b === 255);
-    }
+    if (lit === 15) [lit, p] = extendedLength(block, p, lit, 'literal');
     p += lit;
     size += lit;
     if (p > n) throw corrupt('LZ4 block truncated in its literals');
@@ -175,19 +168,24 @@ export function lz4BlockOutputSize(block: Uint8Array, limit: number): number {
     const offset = block[p]! | (block[p + 1]! << 8);
     p += 2;
     if (offset === 0 || offset > size) throw corrupt('LZ4 match offset outside the decoded data');
-    let match = (token & 15) + 4;
-    if ((token & 15) === 15) {
-      let b: number;
-      do {
-        if (p >= n) throw corrupt('LZ4 block truncated in a match length');
-        b = block[p++]!;
-        match += b;
-      } while (b === 255);
-    }
-    size += match;
+    let match = token & 15;
+    if (match === 15) [match, p] = extendedLength(block, p, match, 'match');
+    size += match + 4;
     if (size > limit) throw corrupt(`LZ4 block decodes beyond the ${limit}-byte block size`);
     if (p >= n) throw corrupt('LZ4 block ends with a match (the last sequence must be literals)');
   }
   if (size > limit) throw corrupt(`LZ4 block decodes beyond the ${limit}-byte block size`);
   return size;
+}
+
+/** A length whose 4-bit field is 15 continues in bytes, each added, until one is not 255. */
+function extendedLength(block: Uint8Array, p: number, base: number, what: string): [number, number] {
+  let len = base;
+  let b: number;
+  do {
+    if (p >= block.length) throw corrupt(`LZ4 block truncated in a ${what} length`);
+    b = block[p++]!;
+    len += b;
+  } while (b === 255);
+  return [len, p];
 }

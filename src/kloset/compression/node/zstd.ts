@@ -39,9 +39,7 @@ export const zstdCodec: Codec = {
       try {
         n = dctx.decompress(out, data);
       } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        if (/checksum/i.test(msg)) throw integrity(`ZSTD checksum mismatch: ${msg}`);
-        throw corrupt(`ZSTD frame could not be decoded: ${msg}`);
+        throw decodeError(e);
       }
       if (n !== declared) throw corrupt(`ZSTD frame decoded to ${n} bytes, not the ${declared} it declares`);
       return out;
@@ -56,9 +54,7 @@ export const zstdCodec: Codec = {
       try {
         [remaining, produced, consumed] = dctx.decompressStream(chunk, input);
       } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        if (/checksum/i.test(msg)) throw integrity(`ZSTD checksum mismatch: ${msg}`);
-        throw corrupt(`ZSTD frame could not be decoded: ${msg}`);
+        throw decodeError(e);
       }
       total += produced;
       if (total > maxSize) throw corrupt(`ZSTD output exceeds the ${maxSize}-byte limit`);
@@ -71,6 +67,12 @@ export const zstdCodec: Codec = {
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   },
 };
+
+/** libzstd's error as a KlosetError: a failed checksum is INTEGRITY, anything else CORRUPT. */
+function decodeError(e: unknown): Error {
+  const msg = e instanceof Error ? e.message : String(e);
+  return /checksum/i.test(msg) ? integrity(`ZSTD checksum mismatch: ${msg}`) : corrupt(`ZSTD frame could not be decoded: ${msg}`);
+}
 
 function safe<T>(f: () => T): T | null {
   try {
