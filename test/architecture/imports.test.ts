@@ -30,7 +30,7 @@ function imports(file: string): string[] {
 }
 
 /** Packages that only run in Node (native addons or Node built-ins). */
-const NODE_ONLY = [/^node:/, /^lz4-napi/, /^zstd-napi/, /^keytar/, /^electron/, /^(fs|path|os|crypto|worker_threads|child_process|zlib|stream)$/];
+const NODE_ONLY = [/^node:/, /^lz4-wasm-nodejs/, /^zstd-napi/, /^keytar/, /^electron/, /^(fs|path|os|crypto|worker_threads|child_process|zlib|stream)$/];
 const FORBIDDEN = [/^react/, /^electron/, /^@tanstack/, /^zustand/];
 const LAYER: Record<string, number> = {
   base: 0, crypto: 1, hashing: 1, compression: 1, chunking: 1, encoding: 1,
