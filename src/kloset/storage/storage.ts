@@ -1,0 +1,62 @@
+/**
+ * Storage: where a Kloset store's objects live (spec §1). A store holds one CONFIG and three
+ * kinds of named objects — packfiles, states and locks — each named by a 32-byte MAC.
+ * Backends: memory (tests), local directory, ptar single file, S3 (src/connectors/*).
+ *
+ * Contract (every backend passes test/storage/contract.ts):
+ * - `create(config)` makes a new store holding CONFIG; CONFLICT if a store (or, for a local
+ *   directory, anything) is already there. `open()` returns CONFIG's bytes; NOT_FOUND if none.
+ * - `put` is atomic: a reader sees the whole object or none of it, never a prefix, also when
+ *   the process dies mid-write. Putting an existing name replaces it (objects are
+ *   content-addressed or unique, so this only happens on retries with the same bytes).
+ * - Read-after-write: once `put` resolves, `get` and `list` see the object (from this client).
+ * - `get(…, range)` returns exactly `range.length` bytes from `range.offset`; a range past the end
+ *   is CORRUPT (the caller's index points outside the object). A missing object is NOT_FOUND.
+ * - `list` returns the names of one resource kind, in no particular order; it may omit objects
+ *   whose `put` has not resolved and never returns names of partial objects.
+ * - `delete` of a missing object is not an error.
+ * - Errors are KlosetErrors: NOT_FOUND, CONFLICT, CORRUPT as above; IO for environment failures
+ *   (which the retrying wrapper may retry).
+ */
+export type StorageResource = 'packfile' | 'state' | 'lock';
+
+export const STORAGE_RESOURCES: readonly StorageResource[] = ['packfile', 'state', 'lock'];
+
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+/** Bytes to store: a buffer, or a sized stream (large packfiles are not held in memory). */
+export type PutBody = Uint8Array | { readonly size: number; stream(): AsyncIterable<Uint8Array> };
+
+export interface Storage {
+  /** Human-readable location, e.g. `fs:///backups/store` (never contains secrets). */
+  readonly location: string;
+  create(config: Uint8Array): Promise<void>;
+  open(): Promise<Uint8Array>;
+  list(resource: StorageResource): Promise<Uint8Array[]>;
+  put(resource: StorageResource, mac: Uint8Array, body: PutBody): Promise<void>;
+  get(resource: StorageResource, mac: Uint8Array, range?: ByteRange): Promise<Uint8Array>;
+  delete(resource: StorageResource, mac: Uint8Array): Promise<void>;
+  /** Releases handles; for a ptar being written, completes the file. */
+  close(): Promise<void>;
+}
+
+/** Reads a PutBody fully (for backends that need the bytes in one piece). */
+export async function bodyBytes(body: PutBody): Promise<Uint8Array> {
+  if (body instanceof Uint8Array) return body;
+  const out = new Uint8Array(body.size);
+  let o = 0;
+  for await (const part of body.stream()) {
+    if (o + part.length > out.length) throw new RangeError('PutBody stream longer than its size');
+    out.set(part, o);
+    o += part.length;
+  }
+  if (o !== out.length) throw new RangeError('PutBody stream shorter than its size');
+  return out;
+}
+
+export function bodySize(body: PutBody): number {
+  return body instanceof Uint8Array ? body.length : body.size;
+}
