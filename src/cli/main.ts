@@ -1,37 +1,43 @@
 /**
- * `kloset` — the command line, shaped like plakar's (`kloset at <store> <command>`).
- * Part 1 of the engine ships the format primitives only; the store commands arrive with the
- * next issues, and until then they say so and exit non-zero instead of pretending.
+ * `kloset` — the command line, shaped like plakar's: `kloset at <store> <command> [args]`.
+ * Exit status 0 on success; on error one clear line on stderr and a non-zero status.
  */
 import { readFileSync } from 'node:fs';
+import { isKlosetError } from '../kloset/base/errors.js';
+import { backup } from './commands/backup.js';
+import { cat } from './commands/cat.js';
+import { check } from './commands/check.js';
+import { create } from './commands/create.js';
+import { info } from './commands/info.js';
+import { ls } from './commands/ls.js';
+import { restore } from './commands/restore.js';
 
-const PLANNED = new Set(['create', 'backup', 'ls', 'cat', 'restore', 'check', 'rm', 'sync', 'info', 'ui']);
+const HELP = `usage: kloset [--version] [--help] at <store> <command> [args]
 
-const HELP = `usage: kloset [--version] [--help] <command> [args]
+<store> is a folder path, fs://path or ptar://file.ptar
 
-Store commands (plakar-shaped):
   kloset at <store> create [-plaintext] [-no-compression] [-hashing sha256|blake3]
   kloset at <store> backup [-tag T] <dir>
-  kloset at <store> ls [<snap>:<path>]
+  kloset at <store> ls [<snap>[:<path>]]
   kloset at <store> cat <snap>:<path>
   kloset at <store> restore -to <dir> <snap>[:<path>]
   kloset at <store> check [<snap>]
-  kloset at <store> rm <snap>
-  kloset at <store> sync [<snap>] to <store>
   kloset at <store> info
-  kloset at <store> ui
 
-Status: this build contains the Kloset v1.1 format engine (crypto, hashing, compression,
-chunking, msgpack, wrapper and CONFIG) and its tests. The store commands above are not
-implemented yet: they exit with status 2 and say so. See README.md.
+The passphrase of an encrypted store comes from KLOSET_PASSPHRASE (or PLAKAR_PASSPHRASE), else
+a hidden prompt on a terminal. <snap> is a snapshot ID or a unique prefix of one.
+
+Not implemented yet: rm, sync, ui, named @stores, S3 (see README.md).
 `;
+
+const PLANNED = new Set(['rm', 'sync', 'ui']);
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (!first || first === '--help' || first === '-h' || first === 'help') {
     process.stdout.write(HELP);
@@ -41,19 +47,37 @@ export function main(argv: string[]): number {
     process.stdout.write(`kloset ${version()}\n`);
     return 0;
   }
-  if (first === 'at') {
-    const command = rest[1];
-    if (!rest[0] || !command) {
-      process.stderr.write('kloset: usage: kloset at <store> <command> [args]\n');
-      return 2;
-    }
-    if (PLANNED.has(command)) {
-      process.stderr.write(`kloset: '${command}' is not implemented yet in this build (see README.md)\n`);
-      return 2;
-    }
+  if (first !== 'at') {
+    process.stderr.write(`kloset: unknown command '${argv.join(' ')}' (try 'kloset --help')\n`);
+    return 2;
   }
-  process.stderr.write(`kloset: unknown command '${argv.join(' ')}' (try 'kloset --help')\n`);
+  const [store, command, ...args] = rest;
+  if (!store || !command) {
+    process.stderr.write('kloset: usage: kloset at <store> <command> [args]\n');
+    return 2;
+  }
+  switch (command) {
+    case 'create': return create(store, args);
+    case 'backup': return backup(store, args, argv);
+    case 'ls': return ls(store, args);
+    case 'cat': return cat(store, args);
+    case 'restore': return restore(store, args);
+    case 'check': return check(store, args);
+    case 'info': return info(store);
+  }
+  if (PLANNED.has(command)) {
+    process.stderr.write(`kloset: '${command}' is not implemented yet in this build (see README.md)\n`);
+    return 2;
+  }
+  process.stderr.write(`kloset: unknown command '${command}' (try 'kloset --help')\n`);
   return 2;
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    const msg = isKlosetError(e) ? e.message : e instanceof Error ? e.message : String(e);
+    process.stderr.write(`kloset: ${msg}\n`);
+    process.exitCode = isKlosetError(e, 'AUTH') ? 3 : 1;
+  },
+);

@@ -8,6 +8,7 @@
 import { constantTimeEqual } from '../base/bytes.js';
 import { corrupt, integrity, unsupported } from '../base/errors.js';
 import type { Mac } from '../hashing/mac.js';
+import type { PutBody } from '../storage/storage.js';
 
 export const WRAPPER_HEADER_SIZE = 16;
 export const WRAPPER_MAC_SIZE = 32;
@@ -66,4 +67,32 @@ export function unwrap(bytes: Uint8Array, expected: ResourceTypeValue, mac: Mac 
     throw integrity(`${what} object failed its MAC check (damaged or not from this store)`);
   }
   return { type, version: dv.getUint32(12, true), payload: bytes.subarray(WRAPPER_HEADER_SIZE, end) };
+}
+
+/**
+ * `wrap` for a payload held as several parts (a packfile being flushed): the MAC is computed
+ * incrementally and the result is a sized stream, so the parts are never concatenated.
+ */
+export async function wrapParts(type: ResourceTypeValue, ver: number, parts: readonly Uint8Array[], mac: Mac): Promise<PutBody> {
+  const header = new Uint8Array(WRAPPER_HEADER_SIZE);
+  header.set(MAGIC, 0);
+  const dv = new DataView(header.buffer);
+  dv.setUint32(8, type, true);
+  dv.setUint32(12, ver, true);
+  const h = await mac.stream();
+  h.update(header);
+  let size = WRAPPER_HEADER_SIZE + WRAPPER_MAC_SIZE;
+  for (const p of parts) {
+    h.update(p);
+    size += p.length;
+  }
+  const trailer = h.digest();
+  return {
+    size,
+    async *stream() {
+      yield header;
+      yield* parts;
+      yield trailer;
+    },
+  };
 }

@@ -1,0 +1,42 @@
+import { FsImporter } from '../../connectors/fs/importer.js';
+import { toHex } from '../../kloset/base/bytes.js';
+import { backup as runBackup } from '../../kloset/snapshot/builder.js';
+import { parseFlags } from '../args.js';
+import { backupContext, openRepository } from '../context.js';
+import { humanSize } from '../format.js';
+
+/** kloset at <store> backup [-tag T] <dir>; the last stdout line holds the snapshot ID. */
+export async function backup(store: string, args: string[], argv: string[]): Promise<number> {
+  const { flags, rest } = parseFlags(args, { tag: 'list', name: 'string' });
+  const dir = rest[0] ?? '.';
+  const repo = await openRepository(store);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  try {
+    const result = await runBackup(repo, new FsImporter(dir), {
+      tags: (flags.tag as string[] | undefined) ?? [],
+      name: flags.name as string | undefined,
+      context: backupContext(argv),
+      signal: controller.signal,
+      onProgress: tty
+        ? (p) => {
+            const now = Date.now();
+            if (now - last < 200) return;
+            last = now;
+            process.stderr.write(`\r${p.files} files, ${humanSize(p.bytes)}, ${p.errors} errors  ${p.current.slice(-60)}\x1b[K`);
+          }
+        : undefined,
+    });
+    if (tty) process.stderr.write('\r\x1b[K');
+    const p = result.progress;
+    process.stdout.write(`${p.files} files, ${p.directories} directories, ${humanSize(p.bytes)} read, ${humanSize(result.storedBytes)} stored, ${p.errors} errors\n`);
+    process.stdout.write(`created snapshot ${toHex(result.snapshotId)}\n`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    await repo.close();
+  }
+}

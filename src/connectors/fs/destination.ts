@@ -1,0 +1,101 @@
+/**
+ * Restores into a local folder. Every path component below the target is created by us and
+ * checked with lstat: an existing symlink or file where a directory is needed is an error, never
+ * followed. Files are written to a temporary name and renamed into place, so a restore never
+ * writes through a symlink that already sits at the destination name. Modes, mtimes (ns), and,
+ * when running as root, ownership are applied; directory times are set last.
+ */
+import { createWriteStream } from 'node:fs';
+import { chmod, lchown, lstat, mkdir, rename, rm, symlink, utimes, lutimes, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { KlosetError } from '../../kloset/base/errors.js';
+import type { Destination } from '../../kloset/restore/restore.js';
+import type { VfsEntry } from '../../kloset/snapshot/reader.js';
+import { posixPermFromGo } from '../../kloset/snapshot/vfs/go-mode.js';
+
+const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
+
+export class FsDestination implements Destination {
+  readonly root: string;
+  private readonly dirs: { path: string; e: VfsEntry }[] = [];
+  private readonly asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+  constructor(target: string) {
+    this.root = resolve(target);
+  }
+
+  private async local(rel: readonly string[], forCreate: boolean): Promise<string> {
+    let p = this.root;
+    await mkdir(p, { recursive: true });
+    for (let i = 0; i < rel.length; i++) {
+      const seg = rel[i]!;
+      if (!seg || seg === '.' || seg === '..' || seg.includes('/') || seg.includes('\0')) {
+        throw new KlosetError('CORRUPT', `refusing unsafe name ${JSON.stringify(seg)}`);
+      }
+      p = join(p, seg);
+      if (i < rel.length - 1 || !forCreate) {
+        const st = await lstat(p).catch(() => null);
+        if (!st) throw new KlosetError('NOT_FOUND', `${p}: parent directory missing`);
+        if (!st.isDirectory()) throw new KlosetError('CONFLICT', `${p} exists and is not a directory (not following it)`);
+      }
+    }
+    return p;
+  }
+
+  async mkdir(rel: readonly string[], e: VfsEntry): Promise<void> {
+    const p = await this.local(rel, true);
+    const st = await lstat(p).catch(() => null);
+    if (st && !st.isDirectory()) throw new KlosetError('CONFLICT', `${p} exists and is not a directory`);
+    if (!st) await mkdir(p, { mode: 0o700 });
+    this.dirs.push({ path: p, e });
+  }
+
+  async writeFile(rel: readonly string[], e: VfsEntry, content: AsyncIterable<Uint8Array>): Promise<void> {
+    const p = await this.local(rel, true);
+    const tmp = `${p}.kloset-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    try {
+      await pipeline(Readable.from(content, { objectMode: false }), createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+      await this.applyMeta(tmp, e, false);
+      await rename(tmp, p);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async symlink(rel: readonly string[], e: VfsEntry, target: string): Promise<void> {
+    const p = await this.local(rel, true);
+    const st = await lstat(p).catch(() => null);
+    if (st?.isDirectory()) throw new KlosetError('CONFLICT', `${p} is a directory`);
+    if (st) await unlink(p);
+    await symlink(target, p);
+    await this.applyMeta(p, e, true);
+  }
+
+  async setXattr(rel: readonly string[], name: string, value: Uint8Array): Promise<void> {
+    const p = await this.local(rel, false).catch(() => join(this.root, ...rel));
+    const st = await lstat(p);
+    if (st.isSymbolicLink()) return; // user xattrs are not allowed on symlinks on Linux
+    await xattr.setAttribute(p, name, Buffer.from(value));
+  }
+
+  async finish(): Promise<void> {
+    // deepest first so setting a parent's mtime is not undone by its children
+    for (const { path, e } of this.dirs.reverse()) await this.applyMeta(path, e, false);
+  }
+
+  private async applyMeta(p: string, e: VfsEntry, isLink: boolean): Promise<void> {
+    const fi = e.fileInfo;
+    const t = fi.modTime.sec + fi.modTime.nsec / 1e9;
+    if (this.asRoot) await lchown(p, Number(fi.uid), Number(fi.gid)).catch(() => undefined);
+    if (isLink) {
+      await lutimes(p, t, t).catch(() => undefined);
+      return;
+    }
+    await chmod(p, posixPermFromGo(fi.mode));
+    await utimes(p, t, t);
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Backs up a local folder: walks it depth-first without following symlinks, and yields every
+ * directory, file, symlink and special file with Go-shaped stat data (nanosecond mtimes, Go
+ * FileMode bits, uid/gid and their names) and user xattrs. Snapshot paths are the absolute
+ * source paths, as plakar's fs importer records them. A file or directory that cannot be read
+ * becomes an error record and the walk goes on.
+ */
+import { createReadStream, type BigIntStats } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { resolve, sep } from 'node:path';
+import { createRequire } from 'node:module';
+import type { Importer, ImportRecord, ImportedItem } from '../../kloset/snapshot/importer.js';
+import type { FileInfo } from '../../kloset/snapshot/vfs/file-info.js';
+import { goModeFromPosix } from '../../kloset/snapshot/vfs/go-mode.js';
+import { groupName, userName } from './user-names.js';
+
+const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
+
+/** Only the user namespace is portable between machines and readable without privileges. */
+const XATTR_PREFIX = 'user.';
+
+export function fileInfoFromStats(name: string, st: BigIntStats): FileInfo {
+  const nsec = Number(st.mtimeNs % 1_000_000_000n);
+  return {
+    name,
+    size: st.isFile() ? st.size : st.isSymbolicLink() ? st.size : 0n,
+    mode: goModeFromPosix(Number(st.mode)),
+    modTime: { sec: Number(st.mtimeNs / 1_000_000_000n) - (nsec < 0 ? 1 : 0), nsec: nsec < 0 ? nsec + 1_000_000_000 : nsec },
+    dev: st.dev,
+    ino: st.ino,
+    uid: st.uid,
+    gid: st.gid,
+    nlink: Math.min(Number(st.nlink), 0xffff),
+    username: userName(Number(st.uid)),
+    groupname: groupName(Number(st.gid)),
+    flags: 0,
+  };
+}
+
+/** Local path → snapshot path ('/'-separated, absolute). */
+function toSnapshotPath(local: string): string {
+  const p = sep === '/' ? local : local.split(sep).join('/');
+  return p.startsWith('/') ? p : `/${p}`;
+}
+
+export class FsImporter implements Importer {
+  readonly type = 'fs';
+  readonly origin = hostname();
+  readonly root: string;
+  private readonly localRoot: string;
+
+  constructor(directory: string) {
+    this.localRoot = resolve(directory);
+    this.root = toSnapshotPath(this.localRoot);
+  }
+
+  async *scan(signal?: AbortSignal): AsyncIterable<ImportRecord> {
+    const stack = [this.localRoot];
+    while (stack.length > 0) {
+      signal?.throwIfAborted();
+      const local = stack.pop()!;
+      const path = toSnapshotPath(local);
+      let st: BigIntStats;
+      try {
+        st = await lstat(local, { bigint: true });
+      } catch (e) {
+        yield { error: { path, error: errorText(e) } };
+        continue;
+      }
+      const name = local === '/' ? '/' : local.slice(local.lastIndexOf(sep) + 1);
+      const item: ImportedItem = { path, fileInfo: fileInfoFromStats(name, st) };
+      if (st.isSymbolicLink()) {
+        try {
+          item.symlinkTarget = await readlink(local);
+        } catch (e) {
+          yield { error: { path, error: errorText(e) } };
+          continue;
+        }
+      } else {
+        const names = listUserXattrs(local);
+        if (names.length) {
+          item.xattrs = names;
+          item.readXattr = async (n) => (await xattr.getAttribute(local, n)) ?? new Uint8Array(0);
+        }
+      }
+      if (st.isFile()) item.open = () => createReadStream(local, { highWaterMark: 1 << 20 });
+      if (st.isDirectory()) {
+        let children: string[];
+        try {
+          children = await readdir(local);
+        } catch (e) {
+          // the directory itself is recorded; its unreadable content is an error entry
+          yield { item };
+          yield { error: { path, error: errorText(e) } };
+          continue;
+        }
+        children.sort();
+        for (let i = children.length - 1; i >= 0; i--) stack.push(local === '/' ? `/${children[i]}` : `${local}${sep}${children[i]}`);
+      }
+      yield { item };
+    }
+  }
+}
+
+function listUserXattrs(local: string): string[] {
+  try {
+    return xattr.listAttributesSync(local).filter((n) => n.startsWith(XATTR_PREFIX)).sort();
+  } catch {
+    return []; // filesystems without xattr support
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

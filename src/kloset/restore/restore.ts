@@ -1,0 +1,85 @@
+/**
+ * Restore: copies a snapshot subtree into a Destination (a local folder, a bucket…). Paths are
+ * checked before anything is named on the destination: every segment must be a plain name
+ * (no "..", no "/", no NUL), so nothing can land outside the target; only directories are
+ * descended into, so a symlink in the snapshot can never become a path prefix.
+ */
+import { KlosetError } from '../base/errors.js';
+import { isDir, isRegular, isSymlink, type SnapshotReader, type VfsEntry } from '../snapshot/reader.js';
+import { assertSafeSnapshotPath, cleanPath } from '../snapshot/vfs/paths.js';
+
+export interface Destination {
+  /** Creates a directory (mode and mtime may be applied in `finish`). */
+  mkdir(rel: readonly string[], e: VfsEntry): Promise<void>;
+  writeFile(rel: readonly string[], e: VfsEntry, content: AsyncIterable<Uint8Array>): Promise<void>;
+  symlink(rel: readonly string[], e: VfsEntry, target: string): Promise<void>;
+  setXattr?(rel: readonly string[], name: string, value: Uint8Array): Promise<void>;
+  /** Applies what had to wait for the children (directory modes and mtimes). */
+  finish(): Promise<void>;
+}
+
+export interface RestoreProgress {
+  files: number;
+  directories: number;
+  bytes: number;
+  errors: { path: string; error: string }[];
+  current: string;
+}
+
+export interface RestoreOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: RestoreProgress) => void;
+  /** restore extended attributes when the destination can (default true) */
+  xattrs?: boolean;
+}
+
+/**
+ * Restores `path` of the snapshot (a file or a directory with everything below it). The
+ * restored item keeps its own name: restoring "/home/me/docs" creates "<target>/docs".
+ * Per-item failures are collected in the progress and the restore goes on.
+ */
+export async function restore(snap: SnapshotReader, path: string, dest: Destination, options: RestoreOptions = {}): Promise<RestoreProgress> {
+  const root = cleanPath(path);
+  const progress: RestoreProgress = { files: 0, directories: 0, bytes: 0, errors: [], current: '' };
+  const base = root === '/' ? [] : root.split('/').slice(0, -1).filter(Boolean);
+  for await (const e of snap.walk(root)) {
+    options.signal?.throwIfAborted();
+    progress.current = e.path;
+    try {
+      assertSafeSnapshotPath(e.path);
+      const segments = e.path === '/' ? [] : e.path.slice(1).split('/');
+      const rel = segments.slice(base.length);
+      if (isDir(e)) {
+        await dest.mkdir(rel, e);
+        progress.directories++;
+      } else if (isSymlink(e)) {
+        await dest.symlink(rel, e, e.symlinkTarget);
+        progress.files++;
+      } else if (isRegular(e)) {
+        const counted = count(snap.content(e), progress, options);
+        await dest.writeFile(rel, e, counted);
+        progress.files++;
+      } else {
+        continue; // devices, pipes and sockets are not recreated
+      }
+      if (options.xattrs !== false && dest.setXattr && e.extendedAttributes.length) {
+        for (const { entry, value } of await snap.xattrs(e)) await dest.setXattr(rel, entry.name, value);
+      }
+    } catch (err) {
+      if (err instanceof KlosetError && err.code === 'CANCELLED') throw err;
+      if (options.signal?.aborted) throw new KlosetError('CANCELLED', 'restore cancelled');
+      progress.errors.push({ path: e.path, error: err instanceof Error ? err.message : String(err) });
+    }
+    options.onProgress?.(progress);
+  }
+  await dest.finish();
+  return progress;
+}
+
+async function* count(content: AsyncIterable<Uint8Array>, p: RestoreProgress, o: RestoreOptions): AsyncIterable<Uint8Array> {
+  for await (const c of content) {
+    o.signal?.throwIfAborted();
+    p.bytes += c.length;
+    yield c;
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * Backup: turns what an Importer yields into a snapshot (spec §8, §9.8).
+ *
+ * Each regular file is chunked (FastCDC of CONFIG), each chunk stored once (RT_CHUNK, address =
+ * MAC of its bytes), then its Object (RT_OBJECT) and VFS entry (RT_VFS_ENTRY). Directories,
+ * links and special files get entries too; missing ancestors up to "/" are synthesized as
+ * plakar does (ModeDir|0750, mtime 0). Once everything is read: the VFS, xattr and error
+ * B+trees, the content-type and summary indexes, the header (RT_SNAPSHOT, addressed by the new
+ * random snapshot ID), and finally the state that makes the snapshot visible.
+ *
+ * Memory: per item the builder keeps its path, entry MAC and the few numbers summaries need
+ * (~150 bytes), so a million files cost ~150 MB until the trees are written. File content
+ * streams through with one chunk and one packfile in memory.
+ */
+import { isKlosetError } from '../base/errors.js';
+import { encodeStruct, type Schema } from '../encoding/schema.js';
+import type { GoTime } from '../encoding/go-time.js';
+import { BlobType } from '../repository/blob-types.js';
+import type { Repository } from '../repository/repository.js';
+import type { RepositoryWriter } from '../repository/writer.js';
+import { buildBTree } from './btree/builder.js';
+import { compareBytewise, pathCompare } from './btree/compare.js';
+import { btreeDescriptorSchema, btreeNodeSchema, type BTreeNode } from './btree/node.js';
+import { entropy, NOT_REGULAR_FILE, sniffContentType } from './content-type.js';
+import { HEADER_VERSION, headerSchema, type Header, type IndexRef, type KeyValue } from './header.js';
+import type { ImportedItem, Importer } from './importer.js';
+import { CHUNK_VERSION, OBJECT_VERSION, objectSchema, type Chunk } from './object.js';
+import { entrySchema, VFS_ENTRY_VERSION, type Entry } from './vfs/entry.js';
+import { ERROR_ITEM_VERSION, errorItemSchema } from './vfs/error-item.js';
+import { GoMode, type FileInfo } from './vfs/file-info.js';
+import { ancestors, baseName, parentPath } from './vfs/paths.js';
+import { addBelow, addChild, emptySummary, finishDirectory, type SummaryInput } from './vfs/summarize.js';
+import { summarySchema, type Summary } from './vfs/summary.js';
+import { XATTR_EXTENDED, XATTR_VERSION, xattrKey, xattrSchema } from './vfs/xattr.js';
+
+export interface BackupOptions {
+  name?: string;
+  tags?: string[];
+  /** Hostname, Username, OperatingSystem, CommandLine… (the caller knows its environment) */
+  context?: KeyValue[];
+  signal?: AbortSignal;
+  onProgress?: (p: BackupProgress) => void;
+}
+
+export interface BackupProgress {
+  files: number;
+  directories: number;
+  bytes: number;
+  errors: number;
+  current: string;
+}
+
+export interface BackupResult {
+  snapshotId: Uint8Array;
+  header: Header;
+  progress: BackupProgress;
+  /** bytes of new encoded blobs written to the store */
+  storedBytes: number;
+}
+
+interface Recorded extends SummaryInput {
+  entryMac: Uint8Array;
+}
+
+const ZERO_MAC = new Uint8Array(32);
+
+export async function backup(repo: Repository, importer: Importer, options: BackupOptions = {}): Promise<BackupResult> {
+  const start = repo.prims.now();
+  const snapshotId = repo.prims.random(32);
+  const w = repo.writer(snapshotId);
+  const b = new Builder(repo, w, options);
+  for await (const rec of importer.scan(options.signal)) {
+    options.signal?.throwIfAborted();
+    if ('error' in rec) b.recordError(rec.error.path, rec.error.error);
+    else await b.addItem(rec.item);
+  }
+  options.signal?.throwIfAborted();
+  await b.synthesizeAncestors();
+  const roots = await b.persist();
+  const header: Header = {
+    version: HEADER_VERSION,
+    identifier: snapshotId,
+    timestamp: timeOf(start),
+    duration: BigInt(Math.round((repo.prims.now() - start) * 1e6)),
+    identity: { identifier: new Uint8Array(16), publicKey: new Uint8Array(0) },
+    name: options.name ?? importer.root,
+    category: '', environment: '', perimeter: '', job: '',
+    replicas: 1,
+    dataset: '',
+    dataClasses: [],
+    classifications: [],
+    tags: options.tags ?? [],
+    context: options.context ?? [],
+    sources: [{
+      importer: { type: importer.type, origin: importer.origin, directory: importer.root },
+      context: [],
+      vfs: roots.vfs,
+      indexes: roots.indexes,
+      summary: roots.rootSummary,
+    }],
+  };
+  await w.putBlob(BlobType.SNAPSHOT, snapshotId, encodeStruct(headerSchema, header));
+  options.signal?.throwIfAborted();
+  await w.commit();
+  return { snapshotId, header, progress: b.progress, storedBytes: w.storedBytes };
+}
+
+function timeOf(ms: number): GoTime {
+  const sec = Math.floor(ms / 1000);
+  return { sec, nsec: Math.round((ms - sec * 1000) * 1e6) };
+}
+
+class Builder {
+  readonly progress: BackupProgress = { files: 0, directories: 0, bytes: 0, errors: 0, current: '' };
+  private readonly items = new Map<string, Recorded>();
+  private readonly errors = new Map<string, string>();
+  private readonly xattrs: [string, Uint8Array][] = [];
+  private readonly contentTypes: [string, Uint8Array][] = [];
+  private readonly chunker;
+
+  constructor(private readonly repo: Repository, private readonly w: RepositoryWriter, private readonly options: BackupOptions) {
+    this.chunker = repo.chunker();
+  }
+
+  recordError(path: string, error: string): void {
+    this.errors.set(path, error);
+    this.progress.errors++;
+    this.report(path);
+  }
+
+  private report(current: string): void {
+    this.progress.current = current;
+    this.options.onProgress?.(this.progress);
+  }
+
+  async addItem(item: ImportedItem): Promise<void> {
+    const fi = item.fileInfo;
+    const isDir = (fi.mode & GoMode.dir) !== 0;
+    const isRegular = (fi.mode & (GoMode.dir | GoMode.symlink | GoMode.device | GoMode.namedPipe | GoMode.socket | GoMode.irregular)) === 0;
+    let object: Uint8Array = ZERO_MAC, contentType = NOT_REGULAR_FILE, ent = 0, chunkCount = 0, size = fi.size;
+    if (isRegular && item.open) {
+      try {
+        const stored = await this.storeContent(fi.name, item.open());
+        ({ object, contentType, chunkCount } = stored);
+        ent = stored.entropy;
+        size = BigInt(stored.size);
+      } catch (e) {
+        if (isKlosetError(e) && e.code !== 'IO') throw e; // store-side failures stop the backup
+        this.recordError(item.path, e instanceof Error ? e.message : String(e));
+        return;
+      }
+    }
+    const xattrNames: string[] = [];
+    if (item.xattrs && item.readXattr) {
+      for (const name of item.xattrs) {
+        try {
+          await this.storeXattr(item.path, name, await item.readXattr(name));
+          xattrNames.push(name);
+        } catch (e) {
+          if (isKlosetError(e) && e.code !== 'IO') throw e;
+          this.recordError(`${item.path}:${name}`, e instanceof Error ? e.message : String(e));
+        }
+      }
+    }
+    const entry = makeEntry(item.path, { ...fi, size }, {
+      object, contentType, entropy: ent, chunks: chunkCount, symlinkTarget: item.symlinkTarget ?? '', xattrs: xattrNames,
+    });
+    const entryMac = await this.putStruct(BlobType.VFS_ENTRY, entrySchema, entry);
+    this.items.set(item.path, { entryMac, mode: fi.mode, size, modTimeSec: fi.modTime.sec, entropy: ent, contentType, chunks: chunkCount });
+    if (isRegular) this.contentTypes.push([`/${contentType.split(';')[0]!.trim()}${item.path}`, entryMac]);
+    if (isDir) this.progress.directories++;
+    else this.progress.files++;
+    this.report(item.path);
+  }
+
+  /** Chunks, stores and describes a file's content; returns its Object MAC. */
+  private async storeContent(name: string, content: AsyncIterable<Uint8Array>) {
+    const whole = await this.repo.mac.stream();
+    const chunks: Chunk[] = [];
+    let contentType = '';
+    let size = 0, weighted = 0;
+    for await (const chunk of this.chunker.chunks(content)) {
+      this.options.signal?.throwIfAborted();
+      if (chunks.length === 0) contentType = await sniffContentType(name, chunk);
+      whole.update(chunk);
+      const mac = this.repo.mac.sum(chunk);
+      const e = entropy(chunk);
+      await this.w.putBlob(BlobType.CHUNK, mac, chunk);
+      chunks.push({ version: CHUNK_VERSION, contentMac: mac, length: chunk.length, entropy: e, flags: 0 });
+      size += chunk.length;
+      weighted += e * chunk.length;
+      this.progress.bytes += chunk.length;
+    }
+    if (chunks.length === 0) {
+      // plakar stores an empty file as one zero-length chunk (spec §9.4)
+      const empty = new Uint8Array(0);
+      const mac = this.repo.mac.sum(empty);
+      await this.w.putBlob(BlobType.CHUNK, mac, empty);
+      chunks.push({ version: CHUNK_VERSION, contentMac: mac, length: 0, entropy: 0, flags: 0 });
+      contentType = await sniffContentType(name, empty);
+    }
+    const ent = size ? weighted / size : 0;
+    const object = { version: OBJECT_VERSION, contentMac: whole.digest(), chunks, contentType, entropy: ent, flags: 0 };
+    const mac = await this.putStruct(BlobType.OBJECT, objectSchema, object);
+    return { object: mac, contentType, entropy: ent, chunkCount: chunks.length, size };
+  }
+
+  private async storeXattr(path: string, name: string, value: Uint8Array): Promise<void> {
+    async function* one() { yield value; }
+    const { object } = await this.storeContent(name, one());
+    const entry = { version: XATTR_VERSION, path, name, size: BigInt(value.length), type: XATTR_EXTENDED, object };
+    this.xattrs.push([xattrKey(path, name), await this.putStruct(BlobType.XATTR_ENTRY, xattrSchema, entry)]);
+  }
+
+  private async putStruct<V>(type: number, schema: Schema<V>, value: V): Promise<Uint8Array> {
+    const bytes = encodeStruct(schema, value);
+    const mac = this.repo.mac.sum(bytes);
+    await this.w.putBlob(type, mac, bytes);
+    return mac;
+  }
+
+  /** Every recorded path's ancestors exist, up to "/" (plakar's relink). */
+  async synthesizeAncestors(): Promise<void> {
+    const paths = [...this.items.keys(), ...this.errors.keys()];
+    for (const p of paths) {
+      for (const dir of ancestors(p)) {
+        if (this.items.has(dir)) continue;
+        const fi: FileInfo = {
+          name: baseName(dir), size: 0n, mode: (GoMode.dir | 0o750) >>> 0, modTime: { sec: 0, nsec: 0 },
+          dev: 0n, ino: 0n, uid: 0n, gid: 0n, nlink: 0, username: '', groupname: '', flags: 0,
+        };
+        const entry = makeEntry(dir, fi, { object: ZERO_MAC, contentType: NOT_REGULAR_FILE, entropy: 0, chunks: 0, symlinkTarget: '', xattrs: [] });
+        const entryMac = await this.putStruct(BlobType.VFS_ENTRY, entrySchema, entry);
+        this.items.set(dir, { entryMac, mode: fi.mode, size: 0n, modTimeSec: 0, entropy: 0, contentType: NOT_REGULAR_FILE, chunks: 0 });
+      }
+    }
+  }
+
+  /** Writes the trees and indexes; returns what the header points to. */
+  async persist() {
+    const summaries = this.summarize();
+    const sortedPaths = [...this.items.keys()].sort(pathCompare);
+    const vfsRoot = await this.tree(BlobType.VFS_BTREE, BlobType.VFS_NODE, sortedPaths.map((p) => [p, this.items.get(p)!.entryMac]));
+    const errorEntries: [string, Uint8Array][] = [];
+    for (const [path, error] of this.errors) {
+      errorEntries.push([path, await this.putStruct(BlobType.ERROR_ENTRY, errorItemSchema, { version: ERROR_ITEM_VERSION, name: path, error })]);
+    }
+    errorEntries.sort((a, b) => compareBytewise(a[0], b[0]));
+    const errorsRoot = await this.tree(BlobType.ERROR_BTREE, BlobType.ERROR_NODE, errorEntries);
+    this.xattrs.sort((a, b) => pathCompare(a[0], b[0]));
+    const xattrsRoot = await this.tree(BlobType.XATTR_BTREE, BlobType.XATTR_NODE, this.xattrs);
+    this.contentTypes.sort((a, b) => compareBytewise(a[0], b[0]));
+    const ctRoot = await this.tree(BlobType.BTREE_ROOT, BlobType.BTREE_NODE, this.contentTypes);
+    const summaryEntries: [string, Uint8Array][] = [];
+    for (const [dir, s] of summaries) summaryEntries.push([dir, await this.putStruct(BlobType.VFS_SUMMARY, summarySchema, s)]);
+    summaryEntries.sort((a, b) => compareBytewise(a[0], b[0]));
+    const summaryRoot = await this.tree(BlobType.BTREE_ROOT, BlobType.BTREE_NODE, summaryEntries);
+    const indexes: IndexRef[] = [
+      { name: 'content-type', type: 'btree', value: ctRoot },
+      { name: 'summary', type: 'btree', value: summaryRoot },
+    ];
+    return {
+      vfs: { root: vfsRoot, xattrs: xattrsRoot, errors: errorsRoot },
+      indexes,
+      rootSummary: summaries.get('/') ?? emptySummary(),
+    };
+  }
+
+  /** Per-directory summaries, deepest directories first so `below` can fold upwards. */
+  private summarize(): Map<string, Summary> {
+    const out = new Map<string, Summary>();
+    const get = (dir: string) => {
+      let s = out.get(dir);
+      if (!s) out.set(dir, (s = emptySummary()));
+      return s;
+    };
+    for (const [path, rec] of this.items) {
+      if (rec.mode & GoMode.dir) get(path);
+      if (path !== '/') addChild(get(parentPath(path)).directory, rec);
+    }
+    for (const path of this.errors.keys()) {
+      if (this.items.has(path)) get(path).directory.errors++;
+      else if (path !== '/') addChild(get(parentPath(path)).directory, { mode: 0, size: 0n, modTimeSec: 0, entropy: 0, contentType: '', chunks: 0, isError: true });
+    }
+    const dirs = [...out.keys()].sort((a, b) => pathCompare(b, a));
+    for (const dir of dirs) {
+      const s = out.get(dir)!;
+      finishDirectory(s.directory);
+      if (dir !== '/') addBelow(get(parentPath(dir)).below, s);
+    }
+    return out;
+  }
+
+  private async tree(descriptorType: number, nodeType: number, entries: [string, Uint8Array][]): Promise<Uint8Array> {
+    const { descriptor } = await buildBTree(entries, (node: BTreeNode) => this.putStruct(nodeType, btreeNodeSchema, node));
+    return this.putStruct(descriptorType, btreeDescriptorSchema, descriptor);
+  }
+}
+
+function makeEntry(
+  path: string,
+  fileInfo: FileInfo,
+  x: { object: Uint8Array; contentType: string; entropy: number; chunks: number; symlinkTarget: string; xattrs: string[] },
+): Entry {
+  return {
+    version: VFS_ENTRY_VERSION,
+    parentPath: parentPath(path),
+    fileInfo: { ...fileInfo, name: path === '/' ? '/' : fileInfo.name },
+    summary: null,
+    symlinkTarget: x.symlinkTarget,
+    object: x.object,
+    contentType: x.contentType,
+    entropy: x.entropy,
+    chunks: BigInt(x.chunks),
+    alternateDataStreams: [],
+    securityDescriptor: new Uint8Array(0),
+    fileAttributes: 0,
+    extendedAttributes: x.xattrs,
+    classifications: [],
+    customMetadata: [],
+    tags: [],
+  };
+}
+

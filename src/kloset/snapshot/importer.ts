@@ -1,0 +1,36 @@
+/**
+ * What a backup reads from: an Importer walks a source (a local folder, an S3 bucket…) and
+ * yields one record per item with its snapshot path, stat data and, for regular files, a way to
+ * read the content. Items may come in any order; the builder sorts them into the VFS. An item
+ * that cannot be read becomes an error record and the backup goes on.
+ */
+import type { FileInfo } from './vfs/file-info.js';
+
+export interface ImportedItem {
+  /** absolute, clean snapshot path */
+  path: string;
+  fileInfo: FileInfo;
+  symlinkTarget?: string;
+  /** extended attribute names; values are read through `readXattr` */
+  xattrs?: string[];
+  readXattr?(name: string): Promise<Uint8Array>;
+  /** regular files: the content, read lazily and in order */
+  open?(): AsyncIterable<Uint8Array>;
+}
+
+export interface ImportError {
+  path: string;
+  error: string;
+}
+
+export type ImportRecord = { item: ImportedItem } | { error: ImportError };
+
+export interface Importer {
+  /** "fs", "s3", … (header importer.type) */
+  readonly type: string;
+  /** host or bucket (header importer.origin) */
+  readonly origin: string;
+  /** snapshot path of the backed-up root (header importer.directory) */
+  readonly root: string;
+  scan(signal?: AbortSignal): AsyncIterable<ImportRecord>;
+}

@@ -1,0 +1,173 @@
+/**
+ * Reading a snapshot: its header, the VFS tree (stat, directory listing as a stream, subtree
+ * walk), file content as a stream of chunks (optionally a byte range), xattrs and the errors
+ * recorded at backup time. Nothing here loads a whole directory or a whole file.
+ */
+import { toHex } from '../base/bytes.js';
+import { corrupt, KlosetError } from '../base/errors.js';
+import { decodeStruct } from '../encoding/schema.js';
+import { BlobType } from '../repository/blob-types.js';
+import type { Repository } from '../repository/repository.js';
+import { compareBytewise, pathCompare } from './btree/compare.js';
+import { btreeDescriptorSchema, btreeNodeSchema } from './btree/node.js';
+import { BTreeReader } from './btree/reader.js';
+import { headerSchema, type Header } from './header.js';
+import { objectSchema, type KObject } from './object.js';
+import { entrySchema, type Entry } from './vfs/entry.js';
+import { errorItemSchema, type ErrorItem } from './vfs/error-item.js';
+import { GoMode } from './vfs/file-info.js';
+import { assertSafeSnapshotPath, cleanPath } from './vfs/paths.js';
+import { xattrSchema, type XattrEntry } from './vfs/xattr.js';
+
+/** A VFS entry with the path it was found under and its own MAC. */
+export interface VfsEntry extends Entry {
+  path: string;
+  mac: Uint8Array;
+}
+
+export function isDir(e: Entry): boolean {
+  return (e.fileInfo.mode & GoMode.dir) !== 0;
+}
+export function isSymlink(e: Entry): boolean {
+  return (e.fileInfo.mode & GoMode.symlink) !== 0;
+}
+export function isRegular(e: Entry): boolean {
+  return (e.fileInfo.mode & (GoMode.dir | GoMode.symlink | GoMode.device | GoMode.namedPipe | GoMode.socket | GoMode.irregular)) === 0;
+}
+
+/** Finds the one snapshot whose hex ID starts with `prefix` (plakar accepts prefixes). */
+export function resolveSnapshotId(repo: Repository, prefix: string): Uint8Array {
+  const p = prefix.toLowerCase();
+  if (!/^[0-9a-f]{1,64}$/.test(p)) throw new KlosetError('NOT_FOUND', `'${prefix}' is not a snapshot ID`);
+  const matches = repo.snapshotIds().filter((id) => toHex(id).startsWith(p));
+  if (matches.length === 0) throw new KlosetError('NOT_FOUND', `no snapshot matches '${prefix}'`);
+  if (matches.length > 1) throw new KlosetError('CONFLICT', `'${prefix}' matches ${matches.length} snapshots; give more digits`);
+  return matches[0]!;
+}
+
+export class SnapshotReader {
+  private constructor(
+    readonly repo: Repository,
+    readonly id: Uint8Array,
+    readonly header: Header,
+    private readonly vfs: BTreeReader,
+  ) {}
+
+  static async open(repo: Repository, id: Uint8Array): Promise<SnapshotReader> {
+    const header = decodeStruct(headerSchema, await repo.getBlob(BlobType.SNAPSHOT, id));
+    const source = header.sources[0];
+    if (!source) throw corrupt('snapshot header has no source');
+    const vfs = await openTree(repo, source.vfs.root, BlobType.VFS_BTREE, BlobType.VFS_NODE, pathCompare);
+    return new SnapshotReader(repo, id, header, vfs);
+  }
+
+  get idHex(): string {
+    return toHex(this.id);
+  }
+
+  /** The entry at `path`, or undefined. */
+  async stat(path: string): Promise<VfsEntry | undefined> {
+    const p = cleanPath(path);
+    const mac = await this.vfs.find(p);
+    return mac ? this.entry(p, mac) : undefined;
+  }
+
+  private async entry(path: string, mac: Uint8Array): Promise<VfsEntry> {
+    assertSafeSnapshotPath(path);
+    const e = decodeStruct(entrySchema, await this.repo.getBlob(BlobType.VFS_ENTRY, mac));
+    return { ...e, path, mac };
+  }
+
+  /**
+   * Direct children of a directory in name order, as a stream; `after` resumes a listing
+   * after the given child path (paging).
+   */
+  async *children(dir: string, after?: string): AsyncGenerator<VfsEntry> {
+    const d = cleanPath(dir);
+    const prefix = d === '/' ? '/' : `${d}/`;
+    const depth = d === '/' ? 1 : count(d, '/') + 1;
+    for await (const [key, mac] of this.vfs.scan(after ?? prefix)) {
+      if (key === d || key === after) continue;
+      if (!key.startsWith(prefix) || count(key, '/') !== depth) {
+        if (pathCompare(key, prefix) < 0) continue;
+        break;
+      }
+      yield await this.entry(key, mac);
+    }
+  }
+
+  /** The entry at `path` and everything below it, each directory before its content. */
+  async *walk(path: string): AsyncGenerator<VfsEntry> {
+    const root = await this.stat(path);
+    if (!root) throw new KlosetError('NOT_FOUND', `${path}: no such file or directory in snapshot ${this.idHex.slice(0, 8)}`);
+    const stack: VfsEntry[] = [root];
+    while (stack.length) {
+      const e = stack.pop()!;
+      yield e;
+      if (isDir(e)) {
+        const kids: VfsEntry[] = [];
+        for await (const c of this.children(e.path)) kids.push(c);
+        for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+      }
+    }
+  }
+
+  async object(e: Entry): Promise<KObject> {
+    return decodeStruct(objectSchema, await this.repo.getBlob(BlobType.OBJECT, e.object));
+  }
+
+  /**
+   * A regular file's content as chunks (each checked against its MAC), optionally only the
+   * bytes [start, end). Only the chunks that overlap the range are read.
+   */
+  async *content(e: Entry, start = 0, end = Infinity): AsyncGenerator<Uint8Array> {
+    if (!isRegular(e)) throw new KlosetError('NOT_FOUND', `${e.fileInfo.name} is not a regular file`);
+    const obj = await this.object(e);
+    let offset = 0;
+    for (const c of obj.chunks) {
+      const from = offset, to = offset + c.length;
+      offset = to;
+      if (to <= start || c.length === 0) continue;
+      if (from >= end) break;
+      const data = await this.repo.getBlob(BlobType.CHUNK, c.contentMac);
+      if (data.length !== c.length) throw corrupt(`chunk of ${e.fileInfo.name} has ${data.length} bytes, expected ${c.length}`);
+      yield data.subarray(Math.max(0, start - from), Math.min(c.length, end - from));
+    }
+  }
+
+  /** Errors recorded at backup time (unreadable files…), in path order. */
+  async *errors(): AsyncGenerator<ErrorItem> {
+    const tree = await openTree(this.repo, this.header.sources[0]!.vfs.errors, BlobType.ERROR_BTREE, BlobType.ERROR_NODE, compareBytewise);
+    for await (const [, mac] of tree.scan()) yield decodeStruct(errorItemSchema, await this.repo.getBlob(BlobType.ERROR_ENTRY, mac));
+  }
+
+  /** The extended attributes of `path` with their values. */
+  async xattrs(e: VfsEntry): Promise<{ entry: XattrEntry; value: Uint8Array }[]> {
+    if (e.extendedAttributes.length === 0) return [];
+    // Go writes this tree in PathCmp order but reads it bytewise (spec §9.1): iterate the leaves.
+    const tree = await openTree(this.repo, this.header.sources[0]!.vfs.xattrs, BlobType.XATTR_BTREE, BlobType.XATTR_NODE, pathCompare);
+    const out: { entry: XattrEntry; value: Uint8Array }[] = [];
+    for await (const [, mac] of tree.scan()) {
+      const x = decodeStruct(xattrSchema, await this.repo.getBlob(BlobType.XATTR_ENTRY, mac));
+      if (x.path !== e.path) continue;
+      const obj = decodeStruct(objectSchema, await this.repo.getBlob(BlobType.OBJECT, x.object));
+      const parts: Uint8Array[] = [];
+      for (const c of obj.chunks) if (c.length) parts.push(await this.repo.getBlob(BlobType.CHUNK, c.contentMac));
+      const value = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      parts.reduce((o, p) => (value.set(p, o), o + p.length), 0);
+      out.push({ entry: x, value });
+    }
+    return out;
+  }
+}
+
+async function openTree(repo: Repository, descriptorMac: Uint8Array, descriptorType: number, nodeType: number, compare: (a: string, b: string) => number): Promise<BTreeReader> {
+  const d = decodeStruct(btreeDescriptorSchema, await repo.getBlob(descriptorType, descriptorMac));
+  return new BTreeReader(d.root, async (mac) => decodeStruct(btreeNodeSchema, await repo.getBlob(nodeType, mac)), compare);
+}
+
+function count(s: string, ch: string): number {
+  let n = 0;
+  for (let i = s.indexOf(ch); i !== -1; i = s.indexOf(ch, i + 1)) n++;
+  return n;
+}
