@@ -240,7 +240,7 @@ class Builder {
   async persist() {
     const summaries = this.summarize();
     const sortedPaths = [...this.items.keys()].sort(pathCompare);
-    const vfsRoot = await this.tree(BlobType.VFS_BTREE, BlobType.VFS_NODE, sortedPaths.map((p) => [p, this.items.get(p)!.entryMac]));
+    const vfsRoot = await this.tree(BlobType.VFS_BTREE, BlobType.VFS_NODE, sortedPaths.map((p) => [p, this.items.get(p)!.entryMac]), pathCompare);
     const errorEntries: [string, Uint8Array][] = [];
     for (const [path, error] of this.errors) {
       errorEntries.push([path, await this.putStruct(BlobType.ERROR_ENTRY, errorItemSchema, { version: ERROR_ITEM_VERSION, name: path, error })]);
@@ -248,7 +248,7 @@ class Builder {
     errorEntries.sort((a, b) => compareBytewise(a[0], b[0]));
     const errorsRoot = await this.tree(BlobType.ERROR_BTREE, BlobType.ERROR_NODE, errorEntries);
     this.xattrs.sort((a, b) => pathCompare(a[0], b[0]));
-    const xattrsRoot = await this.tree(BlobType.XATTR_BTREE, BlobType.XATTR_NODE, this.xattrs);
+    const xattrsRoot = await this.tree(BlobType.XATTR_BTREE, BlobType.XATTR_NODE, this.xattrs, pathCompare);
     this.contentTypes.sort((a, b) => compareBytewise(a[0], b[0]));
     const ctRoot = await this.tree(BlobType.BTREE_ROOT, BlobType.BTREE_NODE, this.contentTypes);
     const summaryEntries: [string, Uint8Array][] = [];
@@ -291,8 +291,9 @@ class Builder {
     return out;
   }
 
-  private async tree(descriptorType: number, nodeType: number, entries: [string, Uint8Array][]): Promise<Uint8Array> {
-    const { descriptor } = await buildBTree(entries, (node: BTreeNode) => this.putStruct(nodeType, btreeNodeSchema, node));
+  /** Persists a tree of sorted entries: PathCmp for the VFS and xattr trees, bytewise otherwise. */
+  private async tree(descriptorType: number, nodeType: number, entries: [string, Uint8Array][], compare = compareBytewise): Promise<Uint8Array> {
+    const { descriptor } = await buildBTree(entries, (node: BTreeNode) => this.putStruct(nodeType, btreeNodeSchema, node), { compare });
     return this.putStruct(descriptorType, btreeDescriptorSchema, descriptor);
   }
 }

@@ -16,7 +16,7 @@ import { objectSchema, type KObject } from './object.js';
 import { entrySchema, type Entry } from './vfs/entry.js';
 import { errorItemSchema, type ErrorItem } from './vfs/error-item.js';
 import { GoMode } from './vfs/file-info.js';
-import { assertSafeSnapshotPath, cleanPath } from './vfs/paths.js';
+import { cleanPath, isSafeSnapshotPath } from './vfs/paths.js';
 import { xattrSchema, type XattrEntry } from './vfs/xattr.js';
 
 /** A VFS entry with the path it was found under and its own MAC. */
@@ -73,7 +73,6 @@ export class SnapshotReader {
   }
 
   private async entry(path: string, mac: Uint8Array): Promise<VfsEntry> {
-    assertSafeSnapshotPath(path);
     const e = decodeStruct(entrySchema, await this.repo.getBlob(BlobType.VFS_ENTRY, mac));
     return { ...e, path, mac };
   }
@@ -83,7 +82,7 @@ export class SnapshotReader {
    * after the given child path (paging).
    */
   async *children(dir: string, after?: string): AsyncGenerator<VfsEntry> {
-    const d = cleanPath(dir);
+    const d = dir; // a stored key, used as is (a hostile one must not be re-interpreted)
     const prefix = d === '/' ? '/' : `${d}/`;
     const depth = d === '/' ? 1 : count(d, '/') + 1;
     for await (const [key, mac] of this.vfs.scan(after ?? prefix)) {
@@ -96,7 +95,11 @@ export class SnapshotReader {
     }
   }
 
-  /** The entry at `path` and everything below it, each directory before its content. */
+  /**
+   * The entry at `path` and everything below it, each directory before its content. Entries
+   * whose stored path is unsafe ("..", empty or NUL segments) are yielded so callers can report
+   * them, but never descended into.
+   */
   async *walk(path: string): AsyncGenerator<VfsEntry> {
     const root = await this.stat(path);
     if (!root) throw new KlosetError('NOT_FOUND', `${path}: no such file or directory in snapshot ${this.idHex.slice(0, 8)}`);
@@ -104,7 +107,7 @@ export class SnapshotReader {
     while (stack.length) {
       const e = stack.pop()!;
       yield e;
-      if (isDir(e)) {
+      if (isDir(e) && isSafeSnapshotPath(e.path)) {
         const kids: VfsEntry[] = [];
         for await (const c of this.children(e.path)) kids.push(c);
         for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);

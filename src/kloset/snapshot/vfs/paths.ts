@@ -54,3 +54,12 @@ export function assertSafeSnapshotPath(p: string): void {
     }
   }
 }
+
+export function isSafeSnapshotPath(p: string): boolean {
+  try {
+    assertSafeSnapshotPath(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync, readlinkSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FsDestination } from '../../src/connectors/fs/destination.js';
+import { FsImporter } from '../../src/connectors/fs/importer.js';
+import { MemoryStorage } from '../../src/connectors/memory/storage.js';
+import { toHex } from '../../src/kloset/base/bytes.js';
+import { checkSnapshot } from '../../src/kloset/check/check.js';
+import { Repository } from '../../src/kloset/repository/repository.js';
+import { restore } from '../../src/kloset/restore/restore.js';
+import { backup } from '../../src/kloset/snapshot/builder.js';
+import type { Importer, ImportRecord } from '../../src/kloset/snapshot/importer.js';
+import { isDir, resolveSnapshotId, SnapshotReader } from '../../src/kloset/snapshot/reader.js';
+import { GoMode } from '../../src/kloset/snapshot/vfs/file-info.js';
+import { makeTree, newRepo, PASS, tempDir, testPrims } from '../support/engine.js';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const cleanups: (() => void)[] = [];
+afterEach(() => { while (cleanups.length) cleanups.pop()!(); });
+function tmp() { const t = tempDir(); cleanups.push(t.cleanup); return t.path; }
+
+async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const p of it) parts.push(p);
+  return Buffer.concat(parts);
+}
+
+describe.each([
+  ['encrypted, LZ4, BLAKE3', {}],
+  ['plaintext, no compression, SHA256', { plaintext: true, noCompression: true, hashing: 'SHA256' as const }],
+  ['encrypted, ZSTD', { compression: 'ZSTD' as const }],
+])('backup → read → restore (%s)', (_name, options) => {
+  it('round-trips a tree exactly, deduplicates, and checks clean', async () => {
+    const src = tmp();
+    const files = makeTree(src);
+    const storage = new MemoryStorage();
+    const repo = await newRepo(options, storage);
+    const result = await backup(repo, new FsImporter(src), { tags: ['t1'] });
+    expect(result.progress.errors).toBe(0);
+    // the 3 MiB duplicate is stored once
+    expect(result.storedBytes).toBeLessThan(4.5 * 2 ** 20);
+
+    // a fresh open sees the snapshot through the states
+    const reopened = await Repository.open(storage, testPrims, options.plaintext ? null : PASS);
+    expect(reopened.snapshotIds().map(toHex)).toEqual([toHex(result.snapshotId)]);
+    const id = resolveSnapshotId(reopened, toHex(result.snapshotId).slice(0, 6));
+    const snap = await SnapshotReader.open(reopened, id);
+    expect(snap.header.tags).toEqual(['t1']);
+    expect(snap.header.sources[0]!.importer.directory).toBe(src);
+    expect(snap.header.sources[0]!.summary.below.files + snap.header.sources[0]!.summary.directory.files).toBeGreaterThanOrEqual(BigInt(Object.keys(files).length));
+
+    // every ancestor up to "/" exists, the root is "/"
+    const root = await snap.stat('/');
+    expect(root && isDir(root)).toBe(true);
+    expect((await snap.stat(src))?.fileInfo.mode! & GoMode.dir).toBeTruthy();
+
+    for (const [rel, data] of Object.entries(files)) {
+      const e = await snap.stat(`${src}/${rel}`);
+      expect(e, rel).toBeDefined();
+      expect(e!.fileInfo.size).toBe(BigInt(data.length));
+      expect(sha(await collect(snap.content(e!)))).toBe(sha(data));
+    }
+    const a = (await snap.stat(`${src}/a.txt`))!;
+    expect(a.fileInfo.modTime).toEqual({ sec: 1_600_000_000, nsec: 250_000_000 });
+    expect(a.contentType).toMatch(/^text\/plain/);
+    expect((await snap.stat(`${src}/link-to-a`))!.symlinkTarget).toBe('a.txt');
+    // byte ranges read only what they need
+    const big = files['data/random.bin']!;
+    expect(sha(await collect(snap.content((await snap.stat(`${src}/data/random.bin`))!, 1_000_000, 2_100_000)))).toBe(sha(big.subarray(1_000_000, 2_100_000)));
+
+    const names: string[] = [];
+    for await (const c of snap.children(src)) names.push(c.fileInfo.name);
+    expect(names).toEqual(['a.txt', 'data', 'deep', 'docs', 'empty-dir', 'link-to-a', 'unicode']);
+
+    const report = await checkSnapshot(snap);
+    expect(report.problems).toEqual([]);
+
+    const out = tmp();
+    const p = await restore(snap, src, new FsDestination(out));
+    expect(p.errors).toEqual([]);
+    const base = join(out, src.split('/').pop()!);
+    for (const [rel, data] of Object.entries(files)) expect(sha(readFileSync(join(base, rel))), rel).toBe(sha(data));
+    expect(readlinkSync(join(base, 'link-to-a'))).toBe('a.txt');
+    expect(readdirSync(join(base, 'empty-dir'))).toEqual([]);
+    expect(statSync(join(base, 'a.txt')).mtimeMs).toBeCloseTo(statSync(join(src, 'a.txt')).mtimeMs, 0);
+    expect(statSync(join(base, 'docs')).mode & 0o777).toBe(statSync(join(src, 'docs')).mode & 0o777);
+  });
+});
+
+describe('backup edge cases', () => {
+  it('an unreadable file becomes an error entry and the backup goes on', async () => {
+    const repo = await newRepo();
+    const importer: Importer = {
+      type: 'test', origin: 'here', root: '/r',
+      async *scan(): AsyncIterable<ImportRecord> {
+        const fi = (name: string, mode: number, size = 0n) => ({ name, size, mode, modTime: { sec: 1, nsec: 0 }, dev: 0n, ino: 0n, uid: 0n, gid: 0n, nlink: 1, username: '', groupname: '', flags: 0 });
+        yield { item: { path: '/r', fileInfo: fi('r', (GoMode.dir | 0o755) >>> 0) } };
+        yield { item: { path: '/r/ok', fileInfo: fi('ok', 0o644, 2n), open: async function* () { yield new Uint8Array([1, 2]); } } };
+        yield { item: { path: '/r/bad', fileInfo: fi('bad', 0o644, 5n), open: async function* () { throw new Error('EACCES: permission denied'); } } };
+        yield { error: { path: '/r/gone', error: 'ENOENT: vanished during the walk' } };
+      },
+    };
+    const result = await backup(repo, importer);
+    expect(result.progress.errors).toBe(2);
+    const snap = await SnapshotReader.open(repo, result.snapshotId);
+    expect(await snap.stat('/r/bad')).toBeUndefined();
+    expect((await snap.stat('/r/ok'))!.fileInfo.size).toBe(2n);
+    const errors = [];
+    for await (const e of snap.errors()) errors.push(e);
+    expect(errors.map((e) => [e.name, e.error])).toEqual([['/r/bad', 'EACCES: permission denied'], ['/r/gone', 'ENOENT: vanished during the walk']]);
+    expect(snap.header.sources[0]!.summary.directory.errors + snap.header.sources[0]!.summary.below.errors).toBe(2n);
+  });
+
+  it('hostile names in a snapshot are refused on restore and nothing lands outside the target', async () => {
+    const repo = await newRepo();
+    const fi = (name: string, mode: number) => ({ name, size: 4n, mode, modTime: { sec: 1, nsec: 0 }, dev: 0n, ino: 0n, uid: 0n, gid: 0n, nlink: 1, username: '', groupname: '', flags: 0 });
+    const importer: Importer = {
+      type: 'test', origin: 'evil', root: '/x',
+      async *scan(): AsyncIterable<ImportRecord> {
+        yield { item: { path: '/x', fileInfo: fi('x', (GoMode.dir | 0o755) >>> 0) } };
+        yield { item: { path: '/x/..', fileInfo: fi('..', 0o644), open: async function* () { yield new TextEncoder().encode('evil'); } } };
+        yield { item: { path: '/x/ok', fileInfo: fi('ok', 0o644), open: async function* () { yield new TextEncoder().encode('good'); } } };
+      },
+    };
+    const { snapshotId } = await backup(repo, importer);
+    const snap = await SnapshotReader.open(repo, snapshotId);
+    const parent = tmp();
+    const out = join(parent, 'target');
+    const p = await restore(snap, '/x', new FsDestination(out));
+    expect(p.errors.map((e) => e.path)).toEqual(['/x/..']);
+    expect(p.errors[0]!.error).toMatch(/unsafe/);
+    expect(readFileSync(join(out, 'x', 'ok'), 'utf8')).toBe('good');
+    expect(readdirSync(parent)).toEqual(['target']);
+    expect(readdirSync(out)).toEqual(['x']);
+  });
+
+  it('restore does not follow a symlink already at the destination', async () => {
+    const src = tmp();
+    makeTree(src);
+    const repo = await newRepo();
+    const { snapshotId } = await backup(repo, new FsImporter(join(src, 'docs')));
+    const snap = await SnapshotReader.open(repo, snapshotId);
+    const out = tmp();
+    const elsewhere = tmp();
+    const { symlinkSync } = await import('node:fs');
+    symlinkSync(elsewhere, join(out, 'docs'));
+    const p = await restore(snap, join(src, 'docs'), new FsDestination(out));
+    expect(p.errors.length).toBeGreaterThan(0);
+    expect(readdirSync(elsewhere)).toEqual([]);
+    expect(lstatSync(join(out, 'docs')).isSymbolicLink()).toBe(true);
+  });
+
+  it('a second backup of the same tree stores almost nothing new', async () => {
+    const src = tmp();
+    makeTree(src);
+    const repo = await newRepo();
+    const first = await backup(repo, new FsImporter(src));
+    const second = await backup(repo, new FsImporter(src));
+    expect(second.storedBytes).toBeLessThan(first.storedBytes / 20);
+    expect(repo.snapshotIds()).toHaveLength(2);
+  });
+
+  it('a wrong passphrase is AUTH', async () => {
+    const storage = new MemoryStorage();
+    await newRepo({}, storage);
+    await expect(Repository.open(storage, testPrims, new TextEncoder().encode('nope'))).rejects.toMatchObject({ code: 'AUTH' });
+  });
+});
