@@ -253,7 +253,7 @@ describe('parsePackfile refuses damaged packfiles', () => {
     const w = new PackfileWriter({ codec, mac, random: prims.random, now: () => 0, paddingMax: 0 });
     w.addBlob(9, V1, filled(1), te.encode('abc'));
     const payload = concatBytes(w.finish().parts);
-    payload[3 + 8] ^= 1; // first MAC byte of record 0 (the index starts at offset 3)
+    payload[3 + 8]! ^= 1; // first MAC byte of record 0 (the index starts at offset 3)
     expect(code(() => parsePackfile(payload, codec, mac))).toBe('INTEGRITY');
   });
 
@@ -300,7 +300,7 @@ describe('parsePackfile refuses damaged packfiles', () => {
     }
     for (let i = footerStart - 60; i < payload.length - 4; i++) {
       const bad = payload.slice();
-      bad[i] ^= 0x10;
+      bad[i]! ^= 0x10;
       expect(['CORRUPT', 'INTEGRITY', 'AUTH']).toContain(code(() => parsePackfile(bad, codec, mac)));
     }
   });

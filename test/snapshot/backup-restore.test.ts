@@ -7,6 +7,7 @@ import { FsImporter } from '../../src/connectors/fs/importer.js';
 import { MemoryStorage } from '../../src/connectors/memory/storage.js';
 import { toHex } from '../../src/kloset/base/bytes.js';
 import { checkSnapshot } from '../../src/kloset/check/check.js';
+import type { CreateOptions } from '../../src/kloset/repository/config-file.js';
 import { Repository } from '../../src/kloset/repository/repository.js';
 import { restore } from '../../src/kloset/restore/restore.js';
 import { backup } from '../../src/kloset/snapshot/builder.js';
@@ -26,10 +27,10 @@ async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-describe.each([
+describe.each<[string, CreateOptions]>([
   ['encrypted, LZ4, BLAKE3', {}],
-  ['plaintext, no compression, SHA256', { plaintext: true, noCompression: true, hashing: 'SHA256' as const }],
-  ['encrypted, ZSTD', { compression: 'ZSTD' as const }],
+  ['plaintext, no compression, SHA256', { plaintext: true, noCompression: true, hashing: 'SHA256' }],
+  ['encrypted, ZSTD', { compression: 'ZSTD' }],
 ])('backup → read → restore (%s)', (_name, options) => {
   it('round-trips a tree exactly, deduplicates, and checks clean', async () => {
     const src = tmp();

@@ -87,7 +87,7 @@ describe('FsStorage', () => {
     expect(e2.message).toMatch(/directory does not exist/);
     const file = join(base, 'file');
     await writeFile(file, 'x');
-    await rejectsWith(new FsStorage(file).open(), 'NOT_FOUND');
+    expect((await rejectsWith(new FsStorage(file).open(), 'NOT_FOUND')).message).toMatch(/not a directory/);
   });
 
   it('removes its temp file when a stream fails, is too long or too short', async () => {

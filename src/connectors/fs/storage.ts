@@ -11,9 +11,12 @@
  * (locks, CONFIG), is fsynced, renamed into place and the directory fsynced: a reader sees the
  * whole object or nothing, even after a crash, and `list` never mistakes a temp file for an
  * object because temp files never sit inside a bucket.
+ *
+ * The positioned file helpers at the end (writeBodyAt, readAt, syncDir, io, fsError) are exported
+ * for the ptar connector, which is the same kind of local file I/O.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fromHex, toHex } from '../../kloset/base/bytes.js';
 import { corrupt, isKlosetError, KlosetError } from '../../kloset/base/errors.js';
@@ -56,15 +59,12 @@ export class FsStorage implements Storage {
       return await readObject(path);
     } catch (e) {
       if (!isKlosetError(e, 'NOT_FOUND') && !isNotDir(e)) throw e;
-      const exists = await isDirectory(this.root);
-      throw new KlosetError(
-        'NOT_FOUND',
-        exists
+      const why = isNotDir(e)
+        ? `no store at ${this.location}: it is not a directory`
+        : (await isDirectory(this.root))
           ? `${this.location} is not a Kloset store: it has no CONFIG file`
-          : `no store at ${this.location}: the directory does not exist`,
-        { path },
-        { cause: e },
-      );
+          : `no store at ${this.location}: the directory does not exist`;
+      throw new KlosetError('NOT_FOUND', why, { path }, { cause: e });
     }
   }
 
@@ -173,6 +173,7 @@ export async function writeBodyAt(fh: FileHandle, body: PutBody, position: numbe
     return body.length;
   }
   const size = body.size;
+  if (!Number.isSafeInteger(size) || size < 0) throw corrupt(`put body has an invalid size ${size}`, { path });
   const stage = new Uint8Array(Math.min(size, WRITE_CHUNK));
   let staged = 0;
   let pos = position; // file offset of the next write
@@ -259,8 +260,7 @@ export async function syncDir(dir: string): Promise<void> {
 
 async function isDirectory(path: string): Promise<boolean> {
   try {
-    await readdir(path);
-    return true;
+    return (await stat(path)).isDirectory();
   } catch {
     return false;
   }

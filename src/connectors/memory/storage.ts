@@ -76,6 +76,7 @@ function objectName(mac: Uint8Array): string {
 async function collect(body: PutBody): Promise<Uint8Array> {
   if (body instanceof Uint8Array) return body.slice();
   const size = bodySize(body);
+  if (!Number.isSafeInteger(size) || size < 0) throw corrupt(`put body has an invalid size ${size}`);
   const out = new Uint8Array(size);
   let n = 0;
   for await (const part of body.stream()) {

@@ -80,7 +80,7 @@ export class PtarStorage implements Storage {
     }
     if (await exists(this.path)) throw new KlosetError('CONFLICT', `${this.path} already exists`, { path: this.path });
     const tmp = join(dirname(this.path), `${basename(this.path)}.tmp.${randomBytes(8).toString('hex')}`);
-    const fh = await io(open(tmp, 'wx', 0o600), 'create', tmp);
+    const fh = await io(open(tmp, 'wx+', 0o600), 'create', tmp);
     const header = new Uint8Array(HEADER_SIZE + config.length);
     header.set(MAGIC, 0);
     view(header).setUint32(8, VERSION, true);

@@ -178,10 +178,27 @@ function checkNsec(n: number): number {
 
 /** Decodes one msgpack value generically (bounded by the input size), for schemas to map. */
 export function decodeMsgpack(bytes: Uint8Array, what: string): unknown {
-  // No container can hold more items than there are bytes, so these limits reject hostile
-  // headers before anything is allocated for them.
-  const limit = bytes.length;
-  const dec = new Decoder({
+  const dec = decoderFor(bytes.length);
+  try {
+    return dec.decode(bytes);
+  } catch (e) {
+    if (e instanceof KlosetError) throw e;
+    throw corrupt(`malformed msgpack in ${what}: ${e instanceof Error ? e.message : String(e)}`, undefined, e);
+  }
+}
+
+/**
+ * Decoders are reused (building one per call dominated B-tree reads), one per power-of-two
+ * input size: no container can hold more items than there are bytes, so each decoder's limits
+ * — at most twice the input length — reject hostile headers before anything is allocated.
+ */
+const decoders = new Map<number, Decoder>();
+
+function decoderFor(length: number): Decoder {
+  const limit = 2 ** Math.max(6, Math.ceil(Math.log2(Math.max(1, length))));
+  let dec = decoders.get(limit);
+  if (dec) return dec;
+  dec = new Decoder({
     extensionCodec: timeExt,
     useBigInt64: true,
     maxStrLength: limit,
@@ -190,12 +207,8 @@ export function decodeMsgpack(bytes: Uint8Array, what: string): unknown {
     maxMapLength: limit,
     maxExtLength: limit,
   });
-  try {
-    return dec.decode(bytes);
-  } catch (e) {
-    if (e instanceof KlosetError) throw e;
-    throw corrupt(`malformed msgpack in ${what}: ${e instanceof Error ? e.message : String(e)}`, undefined, e);
-  }
+  decoders.set(limit, dec);
+  return dec;
 }
 
 export function decodeStruct<V>(schema: Schema<V>, bytes: Uint8Array): V {

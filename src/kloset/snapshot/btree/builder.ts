@@ -20,9 +20,7 @@
  * while they are being written, and nothing is kept once `buildBTree` returns.
  */
 import type { BTreeDescriptor, BTreeNode } from './node.js';
-import { compareBytewise } from './compare.js';
-
-export type KeyCompare = (a: string, b: string) => number;
+import { compareBytewise, type KeyCompare } from './compare.js';
 
 export interface BuildBTreeOptions {
   /** Fan-out: leaves hold ≤ order − 1 keys, internal nodes ≤ order children. plakar uses 50. */

@@ -4,6 +4,9 @@
  * subtree or emit a tree Go cannot search, so these must match Go exactly.
  */
 
+/** A tree's key order: negative, zero or positive like Go's `func(a, b string) int`. */
+export type KeyCompare = (a: string, b: string) => number;
+
 /** Any UTF-16 surrogate, i.e. part of a character ≥ U+10000. */
 const SURROGATE = /[\uD800-\uDFFF]/;
 

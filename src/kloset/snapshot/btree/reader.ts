@@ -17,9 +17,8 @@
  */
 import { corrupt } from '../../base/errors.js';
 import { toHex } from '../../base/bytes.js';
+import type { KeyCompare } from './compare.js';
 import type { BTreeNode } from './node.js';
-
-export type KeyCompare = (a: string, b: string) => number;
 
 /** 50-way nodes reach 50^64 keys long before 64 levels; anything deeper is a broken tree. */
 export const MAX_DEPTH = 64;
