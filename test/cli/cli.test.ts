@@ -1,27 +1,93 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTree, tempDir } from '../support/engine.js';
 
 const bin = fileURLToPath(new URL('../../bin/kloset.js', import.meta.url));
-const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+const work = tempDir('kloset-cli-');
+afterAll(() => work.cleanup());
+
+function run(args: string[], env: Record<string, string | undefined> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'buffer',
+    env: { ...process.env, KLOSET_PASSPHRASE: 'cli test passphrase', PLAKAR_PASSPHRASE: undefined, ...env },
+    input: '',
+    maxBuffer: 64 << 20,
+  });
+  return { status: r.status, stdout: r.stdout.toString('utf8'), raw: r.stdout, stderr: r.stderr.toString('utf8') };
+}
 
 describe('kloset command', () => {
-  it('prints help and exits 0', () => {
-    const r = run('--help');
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain('kloset at <store> backup');
+  it('prints help and its version', () => {
+    expect(run(['--help']).stdout).toContain('kloset at <store> backup');
+    expect(run(['--version']).stdout).toMatch(/^kloset \d+\.\d+\.\d+\n$/);
   });
-  it('prints its version', () => {
-    expect(run('--version').stdout).toMatch(/^kloset \d+\.\d+\.\d+\n$/);
-  });
-  it('says plainly that store commands are not implemented yet, with a non-zero exit', () => {
-    const r = run('at', '/tmp/store', 'backup', '/etc');
+
+  it('says plainly what is not implemented yet, with a non-zero exit', () => {
+    const r = run(['at', join(work.path, 'x'), 'sync']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("'backup' is not implemented yet");
+    expect(r.stderr).toContain("'sync' is not implemented yet");
+    expect(run(['frobnicate']).status).toBe(2);
   });
-  it('rejects unknown commands', () => {
-    const r = run('frobnicate');
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain('unknown command');
+
+  it('create → backup → ls → cat → restore → check → info, as plakar shapes them', () => {
+    const src = join(work.path, 'src');
+    const files = makeTree(src);
+    const store = join(work.path, 'store');
+    expect(run(['at', store, 'create']).status).toBe(0);
+    expect(run(['at', store, 'create']).status).not.toBe(0); // CONFLICT: already a store
+
+    const b = run(['at', store, 'backup', '-tag', 'daily', src]);
+    expect(b.status, b.stderr).toBe(0);
+    const id = /([0-9a-f]{64})\s*$/.exec(b.stdout)?.[1];
+    expect(id).toBeDefined();
+
+    const ls = run(['at', `fs://${store}`, 'ls']);
+    expect(ls.stdout).toMatch(new RegExp(`^${id!.slice(0, 8)}  \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\\s+[\\d.]+ \\w+\\s+${src}\\n$`));
+
+    const dir = run(['at', store, 'ls', `${id!.slice(0, 8)}:${src}/docs`]);
+    expect(dir.stdout.trim().split('\n').map((l) => l.split(' ').pop())).toEqual(['empty.txt', 'readme.md']);
+
+    const cat = run(['at', store, 'cat', `${id!.slice(0, 10)}:${src}/data/random.bin`]);
+    expect(createHash('sha256').update(cat.raw).digest('hex')).toBe(createHash('sha256').update(files['data/random.bin']!).digest('hex'));
+
+    const out = join(work.path, 'out');
+    const r = run(['at', store, 'restore', '-to', out, `${id}:${src}/docs`]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'docs', 'readme.md'))).toEqual(files['docs/readme.md']);
+
+    const check = run(['at', store, 'check']);
+    expect(check.status).toBe(0);
+    expect(check.stdout).toContain(`${id!.slice(0, 8)}: ok`);
+
+    const info = run(['at', store, 'info'], { KLOSET_PASSPHRASE: undefined });
+    expect(info.status).toBe(0);
+    expect(info.stdout).toContain('encryption: AES256-GCM-SIV');
+  });
+
+  it('one clear line and a non-zero exit for a wrong or missing passphrase and a missing store', () => {
+    const store = join(work.path, 'store2');
+    expect(run(['at', store, 'create']).status).toBe(0);
+    const wrong = run(['at', store, 'ls'], { KLOSET_PASSPHRASE: 'not it' });
+    expect(wrong.status).toBe(3);
+    expect(wrong.stderr.trim().split('\n')).toEqual(['kloset: wrong passphrase: the key does not open this store']);
+    const missing = run(['at', store, 'ls'], { KLOSET_PASSPHRASE: undefined });
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/no passphrase: set KLOSET_PASSPHRASE/);
+    const nostore = run(['at', join(work.path, 'nothing-here'), 'ls']);
+    expect(nostore.status).toBe(1);
+    expect(nostore.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('accepts PLAKAR_PASSPHRASE and plaintext stores need none', () => {
+    const store = join(work.path, 'plain');
+    expect(run(['at', store, 'create', '-plaintext', '-no-compression', '-hashing', 'sha256'], { KLOSET_PASSPHRASE: undefined }).status).toBe(0);
+    expect(run(['at', store, 'info'], { KLOSET_PASSPHRASE: undefined }).stdout).toMatch(/encryption: none[\s\S]*compression: none[\s\S]*hashing: SHA256-256/);
+    const enc = join(work.path, 'enc');
+    expect(run(['at', enc, 'create'], { KLOSET_PASSPHRASE: undefined, PLAKAR_PASSPHRASE: 'from plakar env' }).status).toBe(0);
+    expect(run(['at', enc, 'ls'], { KLOSET_PASSPHRASE: undefined, PLAKAR_PASSPHRASE: 'from plakar env' }).status).toBe(0);
   });
 });

@@ -177,7 +177,7 @@ describe('FsStorage', () => {
     await writeFile(join(root, 'packfiles', 'zz', 'zz' + hex.slice(2)), 'x');
     await mkdir(join(root, 'packfiles', 'ab', 'ab' + hex.slice(2))); // a directory with an object name
     await writeFile(join(root, 'packfiles', 'README'), 'x');
-    if (posix) await symlink(join(root, 'packfiles', 'ab', toHex(good)), join(root, 'packfiles', 'ab', 'ab' + hex.slice(2, 63) + '9'));
+    if (posix) await symlink(join(root, 'packfiles', 'ab', toHex(good)), join(root, 'packfiles', 'ab', 'ab' + hex.slice(2, 63) + (hex.endsWith('9') ? '8' : '9')));
     expect((await s.list('packfile')).map(toHex)).toEqual([toHex(good)]);
     expect((await s.list('lock')).map(toHex)).toEqual([toHex(lock)]);
   });
