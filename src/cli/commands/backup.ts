@@ -1,6 +1,7 @@
 import { FsImporter } from '../../connectors/fs/importer.js';
 import { toHex } from '../../kloset/base/bytes.js';
 import { backup as runBackup } from '../../kloset/snapshot/builder.js';
+import { latestSnapshotOf } from '../../kloset/snapshot/reader.js';
 import { parseFlags } from '../args.js';
 import { backupContext, openRepository } from '../context.js';
 import { humanSize } from '../format.js';
@@ -16,7 +17,10 @@ export async function backup(store: string, args: string[], argv: string[]): Pro
   const tty = process.stderr.isTTY;
   let last = 0;
   try {
-    const result = await runBackup(repo, new FsImporter(dir), {
+    const importer = new FsImporter(dir);
+    const previous = await latestSnapshotOf(repo, importer);
+    const result = await runBackup(repo, importer, {
+      previous,
       tags: (flags.tag as string[] | undefined) ?? [],
       name: flags.name as string | undefined,
       context: backupContext(argv),
@@ -32,7 +36,7 @@ export async function backup(store: string, args: string[], argv: string[]): Pro
     });
     if (tty) process.stderr.write('\r\x1b[K');
     const p = result.progress;
-    process.stdout.write(`${p.files} files, ${p.directories} directories, ${humanSize(p.bytes)} read, ${humanSize(result.storedBytes)} stored, ${p.errors} errors\n`);
+    process.stdout.write(`${p.files} files (${p.unchanged} unchanged), ${p.directories} directories, ${humanSize(p.bytes)} read, ${humanSize(result.storedBytes)} stored, ${p.errors} errors\n`);
     process.stdout.write(`created snapshot ${toHex(result.snapshotId)}\n`);
     return 0;
   } finally {

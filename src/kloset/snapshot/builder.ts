@@ -8,9 +8,10 @@
  * B+trees, the content-type and summary indexes, the header (RT_SNAPSHOT, addressed by the new
  * random snapshot ID), and finally the state that makes the snapshot visible.
  *
- * Memory: per item the builder keeps its path, entry MAC and the few numbers summaries need
- * (~150 bytes), so a million files cost ~150 MB until the trees are written. File content
- * streams through with one chunk and one packfile in memory.
+ * Memory: per item the builder keeps its path, entry MAC, the few numbers summaries need and
+ * the entry bytes for its directory's dirpack (~400 bytes), so a million files cost ~400 MB
+ * until the trees are written (spilling these to disk is future work). File content streams
+ * through with one chunk and one packfile in memory.
  */
 import { isKlosetError } from '../base/errors.js';
 import { encodeStruct, type Schema } from '../encoding/schema.js';
@@ -21,7 +22,9 @@ import type { RepositoryWriter } from '../repository/writer.js';
 import { buildBTree } from './btree/builder.js';
 import { compareBytewise, pathCompare } from './btree/compare.js';
 import { btreeDescriptorSchema, btreeNodeSchema, type BTreeNode } from './btree/node.js';
-import { entropy, NOT_REGULAR_FILE, sniffContentType } from './content-type.js';
+import { entropy, NOT_REGULAR_FILE, OCTET_STREAM, sniffContentType } from './content-type.js';
+import { DIRPACK_DIRECTORY, DIRPACK_FILE, encodeDirpack, type DirpackFrame } from './dirpack.js';
+import type { SnapshotReader, VfsEntry } from './reader.js';
 import { HEADER_VERSION, headerSchema, type Header, type IndexRef, type KeyValue } from './header.js';
 import type { ImportedItem, Importer } from './importer.js';
 import { CHUNK_VERSION, OBJECT_VERSION, objectSchema, type Chunk } from './object.js';
@@ -34,6 +37,11 @@ import { summarySchema, type Summary } from './vfs/summary.js';
 import { XATTR_EXTENDED, XATTR_VERSION, xattrKey, xattrSchema } from './vfs/xattr.js';
 
 export interface BackupOptions {
+  /**
+   * The previous snapshot of the same source: files whose size, mtime, inode and mode are
+   * unchanged reuse its content description instead of being read and chunked again.
+   */
+  previous?: SnapshotReader;
   name?: string;
   tags?: string[];
   /** Hostname, Username, OperatingSystem, CommandLine… (the caller knows its environment) */
@@ -44,6 +52,8 @@ export interface BackupOptions {
 
 export interface BackupProgress {
   files: number;
+  /** files whose content was taken from the previous snapshot without reading them */
+  unchanged: number;
   directories: number;
   bytes: number;
   errors: number;
@@ -111,11 +121,14 @@ function timeOf(ms: number): GoTime {
 }
 
 class Builder {
-  readonly progress: BackupProgress = { files: 0, directories: 0, bytes: 0, errors: 0, current: '' };
+  readonly progress: BackupProgress = { files: 0, unchanged: 0, directories: 0, bytes: 0, errors: 0, current: '' };
   private readonly items = new Map<string, Recorded>();
   private readonly errors = new Map<string, string>();
   private readonly xattrs: [string, Uint8Array][] = [];
   private readonly contentTypes: [string, Uint8Array][] = [];
+  /** dirpack frames of each directory's children (entry bytes are kept until persist) */
+  private readonly frames = new Map<string, { name: string; frame: DirpackFrame }[]>();
+  private previousDir: { dir: string; entries: Map<string, VfsEntry> } | null = null;
   private readonly chunker;
 
   constructor(private readonly repo: Repository, private readonly w: RepositoryWriter, private readonly options: BackupOptions) {
@@ -138,9 +151,14 @@ class Builder {
     const isDir = (fi.mode & GoMode.dir) !== 0;
     const isRegular = (fi.mode & (GoMode.dir | GoMode.symlink | GoMode.device | GoMode.namedPipe | GoMode.socket | GoMode.irregular)) === 0;
     let object: Uint8Array = ZERO_MAC, contentType = NOT_REGULAR_FILE, ent = 0, chunkCount = 0, size = fi.size;
-    if (isRegular && item.open) {
+    const prev = isRegular ? await this.unchangedFromPrevious(item) : undefined;
+    if (prev) {
+      ({ object, contentType, entropy: ent } = prev);
+      chunkCount = Number(prev.chunks);
+      this.progress.unchanged++;
+    } else if (isRegular && item.open) {
       try {
-        const stored = await this.storeContent(fi.name, item.open());
+        const stored = await this.storeContent(fi.name, item.open(), undefined, true);
         ({ object, contentType, chunkCount } = stored);
         ent = stored.entropy;
         size = BigInt(stored.size);
@@ -165,7 +183,7 @@ class Builder {
     const entry = makeEntry(item.path, { ...fi, size }, {
       object, contentType, entropy: ent, chunks: chunkCount, symlinkTarget: item.symlinkTarget ?? '', xattrs: xattrNames,
     });
-    const entryMac = await this.putStruct(BlobType.VFS_ENTRY, entrySchema, entry);
+    const entryMac = await this.putEntry(item.path, entry);
     this.items.set(item.path, { entryMac, mode: fi.mode, size, modTimeSec: fi.modTime.sec, entropy: ent, contentType, chunks: chunkCount });
     if (isRegular) this.contentTypes.push([`/${contentType.split(';')[0]!.trim()}${item.path}`, entryMac]);
     if (isDir) this.progress.directories++;
@@ -173,23 +191,56 @@ class Builder {
     this.report(item.path);
   }
 
+  /** The previous snapshot's entry for this file when stat data says it did not change. */
+  private async unchangedFromPrevious(item: ImportedItem): Promise<VfsEntry | undefined> {
+    const previous = this.options.previous;
+    if (!previous) return undefined;
+    const dir = parentPath(item.path);
+    if (this.previousDir?.dir !== dir) {
+      const list = await previous.directory(dir).catch(() => []);
+      this.previousDir = { dir, entries: new Map(list.map((e) => [e.path, e])) };
+    }
+    const p = this.previousDir.entries.get(item.path);
+    const a = item.fileInfo;
+    if (!p || !p.object.some((b) => b !== 0)) return undefined;
+    const b = p.fileInfo;
+    const same = a.size === b.size && a.mode === b.mode && a.ino === b.ino && a.dev === b.dev &&
+      a.modTime.sec === b.modTime.sec && a.modTime.nsec === b.modTime.nsec;
+    // the previous object must be in this store (it is, unless that snapshot came from elsewhere)
+    return same && this.w.has(BlobType.OBJECT, p.object) ? p : undefined;
+  }
+
+  /** Stores a VFS entry and remembers its bytes for its parent's dirpack. */
+  private async putEntry(path: string, entry: Entry): Promise<Uint8Array> {
+    const bytes = encodeStruct(entrySchema, entry);
+    const mac = this.repo.mac.sum(bytes);
+    await this.w.putBlob(BlobType.VFS_ENTRY, mac, bytes);
+    if (path !== '/') {
+      const dir = parentPath(path);
+      let list = this.frames.get(dir);
+      if (!list) this.frames.set(dir, (list = []));
+      list.push({ name: entry.fileInfo.name, frame: { type: entry.fileInfo.mode & GoMode.dir ? DIRPACK_DIRECTORY : DIRPACK_FILE, entry: bytes, mac } });
+    }
+    return mac;
+  }
+
   /** Chunks, stores and describes a file's content; returns its Object MAC. */
-  private async storeContent(name: string, content: AsyncIterable<Uint8Array>) {
+  private async storeContent(name: string, content: AsyncIterable<Uint8Array>, fixedType?: string, isFileContent = false) {
     const whole = await this.repo.mac.stream();
     const chunks: Chunk[] = [];
     let contentType = '';
     let size = 0, weighted = 0;
     for await (const chunk of this.chunker.chunks(content)) {
       this.options.signal?.throwIfAborted();
-      if (chunks.length === 0) contentType = await sniffContentType(name, chunk);
+      if (chunks.length === 0) contentType = fixedType ?? (await sniffContentType(name, chunk));
       whole.update(chunk);
       const mac = this.repo.mac.sum(chunk);
-      const e = entropy(chunk);
+      const e = fixedType ? 0 : entropy(chunk);
       await this.w.putBlob(BlobType.CHUNK, mac, chunk);
       chunks.push({ version: CHUNK_VERSION, contentMac: mac, length: chunk.length, entropy: e, flags: 0 });
       size += chunk.length;
       weighted += e * chunk.length;
-      this.progress.bytes += chunk.length;
+      if (isFileContent) this.progress.bytes += chunk.length;
     }
     if (chunks.length === 0) {
       // plakar stores an empty file as one zero-length chunk (spec §9.4)
@@ -197,7 +248,7 @@ class Builder {
       const mac = this.repo.mac.sum(empty);
       await this.w.putBlob(BlobType.CHUNK, mac, empty);
       chunks.push({ version: CHUNK_VERSION, contentMac: mac, length: 0, entropy: 0, flags: 0 });
-      contentType = await sniffContentType(name, empty);
+      contentType = fixedType ?? (await sniffContentType(name, empty));
     }
     const ent = size ? weighted / size : 0;
     const object = { version: OBJECT_VERSION, contentMac: whole.digest(), chunks, contentType, entropy: ent, flags: 0 };
@@ -230,7 +281,7 @@ class Builder {
           dev: 0n, ino: 0n, uid: 0n, gid: 0n, nlink: 0, username: '', groupname: '', flags: 0,
         };
         const entry = makeEntry(dir, fi, { object: ZERO_MAC, contentType: NOT_REGULAR_FILE, entropy: 0, chunks: 0, symlinkTarget: '', xattrs: [] });
-        const entryMac = await this.putStruct(BlobType.VFS_ENTRY, entrySchema, entry);
+        const entryMac = await this.putEntry(dir, entry);
         this.items.set(dir, { entryMac, mode: fi.mode, size: 0n, modTimeSec: 0, entropy: 0, contentType: NOT_REGULAR_FILE, chunks: 0 });
       }
     }
@@ -255,8 +306,20 @@ class Builder {
     for (const [dir, s] of summaries) summaryEntries.push([dir, await this.putStruct(BlobType.VFS_SUMMARY, summarySchema, s)]);
     summaryEntries.sort((a, b) => compareBytewise(a[0], b[0]));
     const summaryRoot = await this.tree(BlobType.BTREE_ROOT, BlobType.BTREE_NODE, summaryEntries);
+    const dirpackEntries: [string, Uint8Array][] = [];
+    for (const [dir, frames] of this.frames) {
+      if (!this.items.has(dir)) continue;
+      frames.sort((a, b) => compareBytewise(a.name, b.name));
+      const packed = encodeDirpack(frames.map((f) => f.frame));
+      async function* one() { yield packed; }
+      dirpackEntries.push([dir, (await this.storeContent('', one(), OCTET_STREAM)).object]);
+    }
+    this.frames.clear();
+    dirpackEntries.sort((a, b) => compareBytewise(a[0], b[0]));
+    const dirpackRoot = await this.tree(BlobType.BTREE_ROOT, BlobType.BTREE_NODE, dirpackEntries);
     const indexes: IndexRef[] = [
       { name: 'content-type', type: 'btree', value: ctRoot },
+      { name: 'dirpack', type: 'btree', value: dirpackRoot },
       { name: 'summary', type: 'btree', value: summaryRoot },
     ];
     return {
@@ -322,4 +385,5 @@ function makeEntry(
     tags: [],
   };
 }
+
 

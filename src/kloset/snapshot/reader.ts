@@ -3,8 +3,9 @@
  * walk), file content as a stream of chunks (optionally a byte range), xattrs and the errors
  * recorded at backup time. Nothing here loads a whole directory or a whole file.
  */
-import { toHex } from '../base/bytes.js';
-import { corrupt, KlosetError } from '../base/errors.js';
+import { concatBytes as concat, constantTimeEqual, toHex } from '../base/bytes.js';
+import { corrupt, integrity, KlosetError } from '../base/errors.js';
+import { decodeDirpack } from './dirpack.js';
 import { decodeStruct } from '../encoding/schema.js';
 import { BlobType } from '../repository/blob-types.js';
 import type { Repository } from '../repository/repository.js';
@@ -96,6 +97,40 @@ export class SnapshotReader {
   }
 
   /**
+   * All direct children of a directory at once, from its dirpack when the snapshot has one
+   * (one object read instead of one blob per child, each entry checked against its MAC), else
+   * from the VFS tree.
+   */
+  async directory(dir: string): Promise<VfsEntry[]> {
+    const tree = await this.index('dirpack');
+    const objectMac = tree ? await tree.find(dir) : undefined;
+    if (!objectMac) {
+      const out: VfsEntry[] = [];
+      for await (const e of this.children(dir)) out.push(e);
+      return out;
+    }
+    const obj = decodeStruct(objectSchema, await this.repo.getBlob(BlobType.OBJECT, objectMac));
+    const parts: Uint8Array[] = [];
+    for (const c of obj.chunks) if (c.length) parts.push(await this.repo.getBlob(BlobType.CHUNK, c.contentMac));
+    return decodeDirpack(concat(parts)).map((f) => {
+      if (!constantTimeEqual(this.repo.mac.sum(f.entry), f.mac)) throw integrity(`dirpack of ${dir} holds an entry that does not match its MAC`);
+      const e = decodeStruct(entrySchema, f.entry);
+      return { ...e, path: dir === '/' ? `/${e.fileInfo.name}` : `${dir}/${e.fileInfo.name}`, mac: new Uint8Array(f.mac) };
+    });
+  }
+
+  private readonly indexes = new Map<string, BTreeReader | null>();
+
+  /** One of the snapshot's named indexes (content-type, dirpack, summary), or null. */
+  private async index(name: string): Promise<BTreeReader | null> {
+    if (!this.indexes.has(name)) {
+      const ref = this.header.sources[0]?.indexes.find((i) => i.name === name);
+      this.indexes.set(name, ref ? await openTree(this.repo, ref.value, BlobType.BTREE_ROOT, BlobType.BTREE_NODE, compareBytewise) : null);
+    }
+    return this.indexes.get(name)!;
+  }
+
+  /**
    * The entry at `path` and everything below it, each directory before its content. Entries
    * whose stored path is unsafe ("..", empty or NUL segments) are yielded so callers can report
    * them, but never descended into.
@@ -173,4 +208,20 @@ function count(s: string, ch: string): number {
   let n = 0;
   for (let i = s.indexOf(ch); i !== -1; i = s.indexOf(ch, i + 1)) n++;
   return n;
+}
+
+/**
+ * The most recent snapshot of the same source (importer type, origin and directory), to
+ * compare a new backup against; undefined when there is none.
+ */
+export async function latestSnapshotOf(repo: Repository, source: { type: string; origin: string; root: string }): Promise<SnapshotReader | undefined> {
+  let best: SnapshotReader | undefined;
+  for (const id of repo.snapshotIds()) {
+    const s = await SnapshotReader.open(repo, id);
+    const imp = s.header.sources[0]?.importer;
+    if (!imp || imp.type !== source.type || imp.origin !== source.origin || imp.directory !== source.root) continue;
+    const t = s.header.timestamp;
+    if (!best || t.sec > best.header.timestamp.sec || (t.sec === best.header.timestamp.sec && t.nsec > best.header.timestamp.nsec)) best = s;
+  }
+  return best;
 }
