@@ -6,7 +6,7 @@
  * becomes an error record and the walk goes on.
  */
 import { createReadStream, type BigIntStats } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
@@ -16,6 +16,12 @@ import { goModeFromPosix } from '../../kloset/snapshot/vfs/go-mode.js';
 import { groupName, userName } from './user-names.js';
 
 const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
+
+const SMALL_FILE = 1n << 20n;
+
+async function* readWhole(path: string): AsyncIterable<Uint8Array> {
+  yield await readFile(path);
+}
 
 /** Only the user namespace is portable between machines and readable without privileges. */
 const XATTR_PREFIX = 'user.';
@@ -84,7 +90,8 @@ export class FsImporter implements Importer {
           item.readXattr = async (n) => (await xattr.getAttribute(local, n)) ?? new Uint8Array(0);
         }
       }
-      if (st.isFile()) item.open = () => createReadStream(local, { highWaterMark: 1 << 20 });
+      // Small files are read in one call: a stream costs several syscalls and callbacks each.
+      if (st.isFile()) item.open = st.size <= SMALL_FILE ? () => readWhole(local) : () => createReadStream(local, { highWaterMark: 1 << 20 });
       if (st.isDirectory()) {
         let children: string[];
         try {

@@ -127,44 +127,61 @@ export class FastCdc {
     return out;
   }
 
+  /** Reused between calls: backups chunk thousands of small files, one after the other. */
+  private spare: Uint8Array | null = null;
+
   /**
    * Splits a stream into chunks holding at most 2 × maxSize bytes at a time, whatever the input
    * size. Chunks are fresh arrays the caller may keep. An empty stream yields no chunk.
+   * The buffer grows only as far as the data needs (small files never allocate 2 × maxSize) and
+   * is kept for the next call.
    */
   async *chunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     const max = this.options.maxSize;
-    let buf = new Uint8Array(max * 2);
+    const limit = max * 2;
+    let buf = this.spare ?? new Uint8Array(Math.min(limit, 1 << 20));
+    this.spare = null; // a concurrent call gets its own buffer
     let start = 0, end = 0;
     let eof = false;
     const it = source[Symbol.asyncIterator]();
-    while (true) {
-      while (!eof && end - start < max) {
-        const r = await it.next();
-        if (r.done) { eof = true; break; }
-        let piece = r.value;
-        while (piece.length > 0) {
-          if (end === buf.length) {
-            buf.copyWithin(0, start, end);
-            end -= start;
-            start = 0;
-          }
-          const take = Math.min(piece.length, buf.length - end);
-          buf.set(piece.subarray(0, take), end);
-          end += take;
-          piece = piece.subarray(take);
-          if (piece.length > 0 && end - start >= max) {
-            // hand out full chunks before buffering the rest of an oversized read
-            const len = this.cut(buf, start, end - start);
-            yield buf.slice(start, start + len);
-            start += len;
+    try {
+      while (true) {
+        while (!eof && end - start < max) {
+          const r = await it.next();
+          if (r.done) { eof = true; break; }
+          let piece = r.value;
+          while (piece.length > 0) {
+            if (end === buf.length) {
+              if (start > 0) {
+                buf.copyWithin(0, start, end);
+                end -= start;
+                start = 0;
+              } else {
+                const grown = new Uint8Array(Math.min(limit, buf.length * 2));
+                grown.set(buf.subarray(0, end));
+                buf = grown;
+              }
+            }
+            const take = Math.min(piece.length, buf.length - end);
+            buf.set(piece.subarray(0, take), end);
+            end += take;
+            piece = piece.subarray(take);
+            if (piece.length > 0 && end - start >= max) {
+              // hand out full chunks before buffering the rest of an oversized read
+              const len = this.cut(buf, start, end - start);
+              yield buf.slice(start, start + len);
+              start += len;
+            }
           }
         }
+        if (start === end) return;
+        const len = this.cut(buf, start, end - start);
+        yield buf.slice(start, start + len);
+        start += len;
+        if (start === end) { start = end = 0; if (eof) return; }
       }
-      if (start === end) return;
-      const len = this.cut(buf, start, end - start);
-      yield buf.slice(start, start + len);
-      start += len;
-      if (start === end) { start = end = 0; if (eof) return; }
+    } finally {
+      this.spare = buf;
     }
   }
 }

@@ -37,6 +37,9 @@ export function parseHashingAlgorithm(name: string): HashingAlgorithm {
 export type MacFactory = (algorithm: HashingAlgorithm, key: Uint8Array | null) => Promise<Mac>;
 
 function fromHasher(algorithm: HashingAlgorithm, make: () => Promise<IHasher>, oneShot: IHasher): Mac {
+  // Each hash-wasm hasher is a WebAssembly instance with its own memory: streams reuse
+  // finished ones instead of instantiating one per file (which dominated small-file backups).
+  const idle: IHasher[] = [];
   return {
     algorithm,
     sum(data) {
@@ -45,10 +48,22 @@ function fromHasher(algorithm: HashingAlgorithm, make: () => Promise<IHasher>, o
       return oneShot.digest('binary');
     },
     async stream(): Promise<MacStream> {
-      const h = await make();
+      const h = idle.pop() ?? (await make());
+      h.init();
+      let done = false;
       const s: MacStream = {
-        update(data) { h.update(data); return s; },
-        digest: () => h.digest('binary'),
+        update(data) {
+          if (done) throw new Error('MAC stream already digested');
+          h.update(data);
+          return s;
+        },
+        digest: () => {
+          if (done) throw new Error('MAC stream already digested');
+          done = true;
+          const d = h.digest('binary');
+          if (idle.length < 16) idle.push(h);
+          return d;
+        },
       };
       return s;
     },

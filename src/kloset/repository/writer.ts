@@ -40,9 +40,18 @@ export class RepositoryWriter {
     if (this.committed) throw new Error('writer already committed');
     if (this.has(type, mac)) return false;
     this.putEncoded(type, mac, this.repo.codec.encode(data));
-    if (this.pack!.size >= Number(this.repo.config.packfile.maxSize)) await this.flush();
+    if (this.pack!.size >= Number(this.repo.config.packfile.maxSize)) {
+      // One packfile uploads while the next fills: wait for the previous upload first, so at
+      // most two packfiles are ever held in memory.
+      await this.uploading;
+      this.uploading = this.flush();
+      this.uploading.catch(() => undefined); // handled: the next await of `uploading` rethrows
+    }
     return true;
   }
+
+  /** The packfile upload in progress, if any. */
+  private uploading: Promise<void> = Promise.resolve();
 
   private putEncoded(type: number, mac: Uint8Array, encoded: Uint8Array): void {
     const prims = this.repo.prims;
@@ -78,6 +87,7 @@ export class RepositoryWriter {
 
   /** Flushes and writes the state; the blobs become visible to readers, this one included. */
   async commit(): Promise<void> {
+    await this.uploading;
     await this.flush();
     this.committed = true;
     if (this.entries.length === 0) return;

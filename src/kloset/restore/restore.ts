@@ -4,7 +4,6 @@
  * (no "..", no "/", no NUL), so nothing can land outside the target; only directories are
  * descended into, so a symlink in the snapshot can never become a path prefix.
  */
-import { KlosetError } from '../base/errors.js';
 import { isDir, isRegular, isSymlink, type SnapshotReader, type VfsEntry } from '../snapshot/reader.js';
 import { assertSafeSnapshotPath, cleanPath } from '../snapshot/vfs/paths.js';
 
@@ -42,9 +41,26 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
   const root = cleanPath(path);
   const progress: RestoreProgress = { files: 0, directories: 0, bytes: 0, errors: [], current: '' };
   const base = root === '/' ? [] : root.split('/').slice(0, -1).filter(Boolean);
+  // Files are written a few at a time (their directories exist: the walk yields a directory
+  // before its content and directories are created inline).
+  const inFlight = new Set<Promise<void>>();
   for await (const e of snap.walk(root)) {
     options.signal?.throwIfAborted();
     progress.current = e.path;
+    if (inFlight.size >= FILES_IN_FLIGHT) await Promise.race(inFlight);
+    const task = restoreOne(e);
+    if (isDir(e)) await task;
+    else {
+      const p: Promise<void> = task.finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+  }
+  await Promise.all(inFlight);
+  options.signal?.throwIfAborted();
+  await dest.finish();
+  return progress;
+
+  async function restoreOne(e: VfsEntry): Promise<void> {
     try {
       assertSafeSnapshotPath(e.path);
       const segments = e.path === '/' ? [] : e.path.slice(1).split('/');
@@ -60,21 +76,20 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
         await dest.writeFile(rel, e, counted);
         progress.files++;
       } else {
-        continue; // devices, pipes and sockets are not recreated
+        return; // devices, pipes and sockets are not recreated
       }
       if (options.xattrs !== false && dest.setXattr && e.extendedAttributes.length) {
         for (const { entry, value } of await snap.xattrs(e)) await dest.setXattr(rel, entry.name, value);
       }
     } catch (err) {
-      if (err instanceof KlosetError && err.code === 'CANCELLED') throw err;
-      if (options.signal?.aborted) throw new KlosetError('CANCELLED', 'restore cancelled');
+      if (options.signal?.aborted) return; // reported once, after the loop
       progress.errors.push({ path: e.path, error: err instanceof Error ? err.message : String(err) });
     }
     options.onProgress?.(progress);
   }
-  await dest.finish();
-  return progress;
 }
+
+const FILES_IN_FLIGHT = 8;
 
 async function* count(content: AsyncIterable<Uint8Array>, p: RestoreProgress, o: RestoreOptions): AsyncIterable<Uint8Array> {
   for await (const c of content) {

@@ -16,6 +16,7 @@
 import { isKlosetError } from '../base/errors.js';
 import { encodeStruct, type Schema } from '../encoding/schema.js';
 import type { GoTime } from '../encoding/go-time.js';
+import type { MacStream } from '../hashing/mac.js';
 import { BlobType } from '../repository/blob-types.js';
 import type { Repository } from '../repository/repository.js';
 import type { RepositoryWriter } from '../repository/writer.js';
@@ -73,17 +74,31 @@ interface Recorded extends SummaryInput {
 }
 
 const ZERO_MAC = new Uint8Array(32);
+/** Items read and stored concurrently (bounded: each may hold a chunk being chunked). */
+const ITEMS_IN_FLIGHT = 8;
 
 export async function backup(repo: Repository, importer: Importer, options: BackupOptions = {}): Promise<BackupResult> {
   const start = repo.prims.now();
   const snapshotId = repo.prims.random(32);
   const w = repo.writer(snapshotId);
   const b = new Builder(repo, w, options);
+  // Items are processed a few at a time so file I/O overlaps with hashing and encoding; the
+  // writer's dedup check and packing are synchronous, so concurrent items cannot race there.
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
   for await (const rec of importer.scan(options.signal)) {
     options.signal?.throwIfAborted();
-    if ('error' in rec) b.recordError(rec.error.path, rec.error.error);
-    else await b.addItem(rec.item);
+    if (failure) break;
+    if ('error' in rec) {
+      b.recordError(rec.error.path, rec.error.error);
+      continue;
+    }
+    const p: Promise<void> = b.addItem(rec.item).catch((e: unknown) => { failure ??= e; }).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= ITEMS_IN_FLIGHT) await Promise.race(inFlight);
   }
+  await Promise.all(inFlight);
+  if (failure) throw failure;
   options.signal?.throwIfAborted();
   await b.synthesizeAncestors();
   const roots = await b.persist();
@@ -226,14 +241,22 @@ class Builder {
 
   /** Chunks, stores and describes a file's content; returns its Object MAC. */
   private async storeContent(name: string, content: AsyncIterable<Uint8Array>, fixedType?: string, isFileContent = false) {
-    const whole = await this.repo.mac.stream();
+    // The whole-content MAC only needs its own pass once there is a second chunk: for a
+    // one-chunk file it is the chunk's MAC (same key, same bytes).
+    let whole: MacStream | null = null;
+    let firstChunk: Uint8Array | null = null;
     const chunks: Chunk[] = [];
     let contentType = '';
     let size = 0, weighted = 0;
     for await (const chunk of this.chunker.chunks(content)) {
       this.options.signal?.throwIfAborted();
-      if (chunks.length === 0) contentType = fixedType ?? (await sniffContentType(name, chunk));
-      whole.update(chunk);
+      if (chunks.length === 0) {
+        contentType = fixedType ?? (await sniffContentType(name, chunk));
+        firstChunk = chunk;
+      } else {
+        if (!whole) whole = (await this.repo.mac.stream()).update(firstChunk!);
+        whole.update(chunk);
+      }
       const mac = this.repo.mac.sum(chunk);
       const e = fixedType ? 0 : entropy(chunk);
       await this.w.putBlob(BlobType.CHUNK, mac, chunk);
@@ -251,7 +274,8 @@ class Builder {
       contentType = fixedType ?? (await sniffContentType(name, empty));
     }
     const ent = size ? weighted / size : 0;
-    const object = { version: OBJECT_VERSION, contentMac: whole.digest(), chunks, contentType, entropy: ent, flags: 0 };
+    const contentMac = whole ? whole.digest() : chunks[0]!.contentMac;
+    const object = { version: OBJECT_VERSION, contentMac, chunks, contentType, entropy: ent, flags: 0 };
     const mac = await this.putStruct(BlobType.OBJECT, objectSchema, object);
     return { object: mac, contentType, entropy: ent, chunkCount: chunks.length, size };
   }

@@ -20,6 +20,9 @@ import { GoMode } from './vfs/file-info.js';
 import { cleanPath, isSafeSnapshotPath } from './vfs/paths.js';
 import { xattrSchema, type XattrEntry } from './vfs/xattr.js';
 
+/** Chunks read ahead of the consumer when streaming a file. */
+const READ_AHEAD = 4;
+
 /** A VFS entry with the path it was found under and its own MAC. */
 export interface VfsEntry extends Entry {
   path: string;
@@ -161,15 +164,30 @@ export class SnapshotReader {
   async *content(e: Entry, start = 0, end = Infinity): AsyncGenerator<Uint8Array> {
     if (!isRegular(e)) throw new KlosetError('NOT_FOUND', `${e.fileInfo.name} is not a regular file`);
     const obj = await this.object(e);
+    const wanted: { mac: Uint8Array; length: number; from: number }[] = [];
     let offset = 0;
     for (const c of obj.chunks) {
-      const from = offset, to = offset + c.length;
-      offset = to;
-      if (to <= start || c.length === 0) continue;
+      const from = offset;
+      offset += c.length;
+      if (offset <= start || c.length === 0) continue;
       if (from >= end) break;
-      const data = await this.repo.getBlob(BlobType.CHUNK, c.contentMac);
+      wanted.push({ mac: c.contentMac, length: c.length, from });
+    }
+    // Read a few chunks ahead so storage latency overlaps with decoding and the consumer.
+    const pending: Promise<Uint8Array>[] = [];
+    const fetch = (i: number) => {
+      const p = this.repo.getBlob(BlobType.CHUNK, wanted[i]!.mac);
+      p.catch(() => undefined); // awaited in order below
+      pending.push(p);
+    };
+    for (let i = 0; i < Math.min(READ_AHEAD, wanted.length); i++) fetch(i);
+    for (let i = 0; i < wanted.length; i++) {
+      if (i + READ_AHEAD < wanted.length) fetch(i + READ_AHEAD);
+      const c = wanted[i]!;
+      const data = await pending[i]!;
       if (data.length !== c.length) throw corrupt(`chunk of ${e.fileInfo.name} has ${data.length} bytes, expected ${c.length}`);
-      yield data.subarray(Math.max(0, start - from), Math.min(c.length, end - from));
+      yield data.subarray(Math.max(0, start - c.from), Math.min(c.length, end - c.from));
+      pending[i] = undefined as never; // let the chunk be collected
     }
   }
 
