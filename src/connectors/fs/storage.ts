@@ -31,6 +31,9 @@ const FILE_MODE = 0o600;
 /** Small stream parts are gathered up to this size before a write (bounded memory, few syscalls). */
 const WRITE_CHUNK = 1 << 20;
 
+/** Packfile handles kept open for blob reads. */
+const MAX_OPEN_PACKFILES = 32;
+
 export class FsStorage implements Storage {
   readonly location: string;
   private readonly root: string;
@@ -85,11 +88,51 @@ export class FsStorage implements Storage {
   }
 
   async get(resource: StorageResource, mac: Uint8Array, range?: ByteRange): Promise<Uint8Array> {
-    return readObject(this.path(resource, mac), range);
+    const path = this.path(resource, mac);
+    if (resource !== 'packfile' || !range) return readObject(path, range);
+    // Blob reads hit the same packfiles over and over: packfiles never change once written, so
+    // their handles and sizes are kept (a few dozen) instead of open+fstat+close per blob.
+    const h = await this.handle(path);
+    const { offset, length } = range;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > h.size) {
+      throw corrupt(`range ${offset}+${length} is outside ${path} (${h.size} bytes)`, { path, offset, length, size: h.size });
+    }
+    return readAt(h.fh, offset, length, path);
+  }
+
+  private readonly handles = new Map<string, Promise<{ fh: FileHandle; size: number }>>();
+
+  private handle(path: string): Promise<{ fh: FileHandle; size: number }> {
+    let h = this.handles.get(path);
+    if (h) {
+      this.handles.delete(path); // move to the most recently used end
+      this.handles.set(path, h);
+      return h;
+    }
+    h = (async () => {
+      const fh = await io(open(path, 'r'), 'open', path);
+      const { size } = await io(fh.stat(), 'stat', path).catch(async (e) => { await fh.close(); throw e; });
+      return { fh, size };
+    })();
+    h.catch(() => this.handles.delete(path));
+    this.handles.set(path, h);
+    if (this.handles.size > MAX_OPEN_PACKFILES) {
+      const [oldest, evicted] = this.handles.entries().next().value as [string, Promise<{ fh: FileHandle }>];
+      this.handles.delete(oldest);
+      evicted.then((x) => x.fh.close(), () => undefined).catch(() => undefined);
+    }
+    return h;
+  }
+
+  private async forget(path: string): Promise<void> {
+    const h = this.handles.get(path);
+    this.handles.delete(path);
+    if (h) await h.then((x) => x.fh.close(), () => undefined).catch(() => undefined);
   }
 
   async delete(resource: StorageResource, mac: Uint8Array): Promise<void> {
     const path = this.path(resource, mac);
+    await this.forget(path);
     try {
       await unlink(path);
     } catch (e) {
@@ -97,8 +140,10 @@ export class FsStorage implements Storage {
     }
   }
 
-  /** No handles outlive a call. */
-  async close(): Promise<void> {}
+  /** Closes the cached packfile handles. */
+  async close(): Promise<void> {
+    await Promise.all([...this.handles.keys()].map((p) => this.forget(p)));
+  }
 
   private path(resource: StorageResource, mac: Uint8Array): string {
     const hex = objectName(mac);

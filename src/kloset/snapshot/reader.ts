@@ -146,8 +146,7 @@ export class SnapshotReader {
       const e = stack.pop()!;
       yield e;
       if (isDir(e) && isSafeSnapshotPath(e.path)) {
-        const kids: VfsEntry[] = [];
-        for await (const c of this.children(e.path)) kids.push(c);
+        const kids = await this.directory(e.path);
         for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
       }
     }
