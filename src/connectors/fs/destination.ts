@@ -27,19 +27,26 @@ export class FsDestination implements Destination {
     this.root = resolve(target);
   }
 
+  /** Directories created or checked (with lstat) by this restore: safe to write into. */
+  private readonly verified = new Set<string>();
+
   private async local(rel: readonly string[], forCreate: boolean): Promise<string> {
     let p = this.root;
-    await mkdir(p, { recursive: true });
+    if (!this.verified.has(p)) {
+      await mkdir(p, { recursive: true });
+      this.verified.add(p);
+    }
     for (let i = 0; i < rel.length; i++) {
       const seg = rel[i]!;
       if (!seg || seg === '.' || seg === '..' || seg.includes('/') || seg.includes('\0')) {
         throw new KlosetError('CORRUPT', `refusing unsafe name ${JSON.stringify(seg)}`);
       }
       p = join(p, seg);
-      if (i < rel.length - 1 || !forCreate) {
+      if ((i < rel.length - 1 || !forCreate) && !this.verified.has(p)) {
         const st = await lstat(p).catch(() => null);
         if (!st) throw new KlosetError('NOT_FOUND', `${p}: parent directory missing`);
         if (!st.isDirectory()) throw new KlosetError('CONFLICT', `${p} exists and is not a directory (not following it)`);
+        this.verified.add(p);
       }
     }
     return p;
@@ -50,6 +57,7 @@ export class FsDestination implements Destination {
     const st = await lstat(p).catch(() => null);
     if (st && !st.isDirectory()) throw new KlosetError('CONFLICT', `${p} exists and is not a directory`);
     if (!st) await mkdir(p, { mode: 0o700 });
+    this.verified.add(p);
     this.dirs.push({ path: p, e });
   }
 
