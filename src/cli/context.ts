@@ -11,10 +11,12 @@ import { resolveSnapshotId, SnapshotReader } from '../kloset/snapshot/reader.js'
 import { readPassphrase } from './passphrase.js';
 import { parseStoreLocation, storageFor } from './store-location.js';
 
-export async function openRepository(storeArg: string): Promise<Repository> {
+export async function openRepository(storeArg: string, passphraseOverride?: string): Promise<Repository> {
   const storage = storageFor(parseStoreLocation(storeArg));
   const config = peekConfigFile(await storage.open());
-  const passphrase = config.encryption ? await readPassphrase(`passphrase for ${storage.location}: `) : null;
+  const passphrase = !config.encryption ? null
+    : passphraseOverride ? new TextEncoder().encode(passphraseOverride)
+    : await readPassphrase(`passphrase for ${storage.location}: `);
   return Repository.open(storage, nodePrimitives, passphrase);
 }
 

@@ -11,6 +11,8 @@ import { create } from './commands/create.js';
 import { info } from './commands/info.js';
 import { ls } from './commands/ls.js';
 import { restore } from './commands/restore.js';
+import { rm } from './commands/rm.js';
+import { sync } from './commands/sync.js';
 
 const HELP = `usage: kloset [--version] [--help] at <store> <command> [args]
 
@@ -22,15 +24,18 @@ const HELP = `usage: kloset [--version] [--help] at <store> <command> [args]
   kloset at <store> cat <snap>:<path>
   kloset at <store> restore -to <dir> <snap>[:<path>]
   kloset at <store> check [<snap>]
+  kloset at <store> rm <snap>...
+  kloset at <store> sync [<snap>...] to <store>
   kloset at <store> info
 
 The passphrase of an encrypted store comes from KLOSET_PASSPHRASE (or PLAKAR_PASSPHRASE), else
 a hidden prompt on a terminal. <snap> is a snapshot ID or a unique prefix of one.
 
-Not implemented yet: rm, sync, ui, named @stores, S3 (see README.md).
+sync asks for the target store's passphrase through KLOSET_TO_PASSPHRASE (else the same one).
+Not implemented yet: ui, maintenance, named @stores, S3, writing ptar files (see README.md).
 `;
 
-const PLANNED = new Set(['rm', 'sync', 'ui']);
+const PLANNED = new Set(['ui']);
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -64,6 +69,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'restore': return restore(store, args);
     case 'check': return check(store, args);
     case 'info': return info(store);
+    case 'rm': return rm(store, args);
+    case 'sync': return sync(store, args);
   }
   if (PLANNED.has(command)) {
     process.stderr.write(`kloset: '${command}' is not implemented yet in this build (see README.md)\n`);

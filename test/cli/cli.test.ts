@@ -27,9 +27,9 @@ describe('kloset command', () => {
   });
 
   it('says plainly what is not implemented yet, with a non-zero exit', () => {
-    const r = run(['at', join(work.path, 'x'), 'sync']);
+    const r = run(['at', join(work.path, 'x'), 'ui']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("'sync' is not implemented yet");
+    expect(r.stderr).toContain("'ui' is not implemented yet");
     expect(run(['frobnicate']).status).toBe(2);
   });
 

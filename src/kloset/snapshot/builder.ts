@@ -18,6 +18,7 @@ import { encodeStruct, type Schema } from '../encoding/schema.js';
 import type { GoTime } from '../encoding/go-time.js';
 import type { MacStream } from '../hashing/mac.js';
 import { BlobType } from '../repository/blob-types.js';
+import { acquireLock } from '../repository/lock.js';
 import type { Repository } from '../repository/repository.js';
 import type { RepositoryWriter } from '../repository/writer.js';
 import { buildBTree } from './btree/builder.js';
@@ -43,6 +44,10 @@ export interface BackupOptions {
    * unchanged reuse its content description instead of being read and chunked again.
    */
   previous?: SnapshotReader;
+  /** the new snapshot's ID (sync keeps the source's); random by default */
+  snapshotId?: Uint8Array;
+  /** header fields to carry over (sync) instead of the defaults */
+  header?: Partial<Pick<Header, 'timestamp' | 'duration' | 'name' | 'category' | 'environment' | 'perimeter' | 'job' | 'tags' | 'context'>>;
   name?: string;
   tags?: string[];
   /** Hostname, Username, OperatingSystem, CommandLine… (the caller knows its environment) */
@@ -79,7 +84,17 @@ const ITEMS_IN_FLIGHT = 8;
 
 export async function backup(repo: Repository, importer: Importer, options: BackupOptions = {}): Promise<BackupResult> {
   const start = repo.prims.now();
-  const snapshotId = repo.prims.random(32);
+  const snapshotId = options.snapshotId ?? repo.prims.random(32);
+  const hostname = options.context?.find((kv) => kv.key === 'Hostname')?.value ?? '';
+  const lock = await acquireLock(repo, snapshotId, hostname);
+  try {
+    return await run(repo, importer, options, snapshotId, start);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function run(repo: Repository, importer: Importer, options: BackupOptions, snapshotId: Uint8Array, start: number): Promise<BackupResult> {
   const w = repo.writer(snapshotId);
   const b = new Builder(repo, w, options);
   // Items are processed a few at a time so file I/O overlaps with hashing and encoding; the
@@ -116,6 +131,7 @@ export async function backup(repo: Repository, importer: Importer, options: Back
     classifications: [],
     tags: options.tags ?? [],
     context: options.context ?? [],
+    ...options.header,
     sources: [{
       importer: { type: importer.type, origin: importer.origin, directory: importer.root },
       context: [],
