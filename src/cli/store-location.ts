@@ -6,6 +6,8 @@ import { resolve } from 'node:path';
 import { FsStorage } from '../connectors/fs/storage.js';
 import { PtarStorage } from '../connectors/ptar/storage.js';
 import { KlosetError } from '../kloset/base/errors.js';
+import { CachingStorage } from '../kloset/storage/caching.js';
+import { DiskCache, sha256Hex } from '../kloset/storage/node/disk-cache.js';
 import type { Storage } from '../kloset/storage/storage.js';
 
 export interface StoreLocation {
@@ -25,6 +27,8 @@ export function parseStoreLocation(arg: string): StoreLocation {
   return arg.endsWith('.ptar') ? { kind: 'ptar', path: resolve(arg) } : { kind: 'fs', path: resolve(arg) };
 }
 
+/** The storage for a location, with states cached on local disk (see CachingStorage). */
 export function storageFor(loc: StoreLocation): Storage {
-  return loc.kind === 'fs' ? new FsStorage(loc.path) : new PtarStorage(loc.path);
+  const inner = loc.kind === 'fs' ? new FsStorage(loc.path) : new PtarStorage(loc.path);
+  return new CachingStorage(inner, new DiskCache(), sha256Hex);
 }
