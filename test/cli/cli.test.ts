@@ -13,7 +13,7 @@ afterAll(() => work.cleanup());
 function run(args: string[], env: Record<string, string | undefined> = {}) {
   const r = spawnSync(process.execPath, [bin, ...args], {
     encoding: 'buffer',
-    env: { ...process.env, KLOSET_PASSPHRASE: 'cli test passphrase', PLAKAR_PASSPHRASE: undefined, ...env },
+    env: { ...process.env, KLOSET_PASSPHRASE: 'cli test passphrase', PLAKAR_PASSPHRASE: undefined, KLOSET_CACHE_DIR: join(work.path, 'cache'), ...env },
     input: '',
     maxBuffer: 64 << 20,
   });

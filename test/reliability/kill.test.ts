@@ -25,7 +25,7 @@ function cliBackup(store: string, dir: string, killAfterMs?: number): Promise<{ 
   return new Promise((resolve) => {
     const t = Date.now();
     const child = spawn(process.execPath, [bin, 'at', store, 'backup', dir], {
-      env: { ...process.env, KLOSET_PASSPHRASE: new TextDecoder().decode(PASS) },
+      env: { ...process.env, KLOSET_PASSPHRASE: new TextDecoder().decode(PASS), KLOSET_CACHE_DIR: join(work.path, 'cache') },
       stdio: ['ignore', 'ignore', 'ignore'],
     });
     const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);

@@ -36,17 +36,30 @@ export function encodeDirpack(frames: readonly DirpackFrame[]): Uint8Array {
 
 /** Parses frames, checking every length against the bytes left (CORRUPT otherwise). */
 export function decodeDirpack(bytes: Uint8Array): DirpackFrame[] {
+  const { frames, used } = decodeDirpackPrefix(bytes);
+  if (used !== bytes.length) throw corrupt('dirpack truncated in a frame');
+  return frames;
+}
+
+/**
+ * The complete frames at the start of `bytes` and how many bytes they use — for parsing a
+ * dirpack chunk by chunk (a frame may straddle two chunks).
+ */
+export function decodeDirpackPrefix(bytes: Uint8Array): { frames: DirpackFrame[]; used: number } {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const frames: DirpackFrame[] = [];
   let o = 0;
-  while (o < bytes.length) {
-    if (o + 5 > bytes.length) throw corrupt('dirpack truncated in a frame header');
+  while (o + 5 <= bytes.length) {
     const type = bytes[o]!;
     const len = dv.getUint32(o + 1, true);
     if (type !== DIRPACK_DIRECTORY && type !== DIRPACK_FILE) throw corrupt(`dirpack frame of unknown type ${type}`);
-    if (len < 32 || o + 5 + len > bytes.length) throw corrupt('dirpack frame length out of bounds');
+    if (len < 32 || len > MAX_FRAME) throw corrupt('dirpack frame length out of bounds');
+    if (o + 5 + len > bytes.length) break;
     frames.push({ type, entry: bytes.subarray(o + 5, o + 5 + len - 32), mac: bytes.subarray(o + 5 + len - 32, o + 5 + len) });
     o += 5 + len;
   }
-  return frames;
+  return { frames, used: o };
 }
+
+/** An entry is a few hundred bytes; anything near this is damage. */
+const MAX_FRAME = 16 << 20;

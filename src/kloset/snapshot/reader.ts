@@ -3,9 +3,9 @@
  * walk), file content as a stream of chunks (optionally a byte range), xattrs and the errors
  * recorded at backup time. Nothing here loads a whole directory or a whole file.
  */
-import { concatBytes as concat, constantTimeEqual, toHex } from '../base/bytes.js';
-import { corrupt, integrity, KlosetError } from '../base/errors.js';
-import { decodeDirpack } from './dirpack.js';
+import { concatBytes as concat, toHex } from '../base/bytes.js';
+import { corrupt, KlosetError } from '../base/errors.js';
+import { decodeDirpackPrefix } from './dirpack.js';
 import { decodeStruct } from '../encoding/schema.js';
 import { BlobType } from '../repository/blob-types.js';
 import type { Repository } from '../repository/repository.js';
@@ -22,6 +22,8 @@ import { xattrSchema, type XattrEntry } from './vfs/xattr.js';
 
 /** Chunks read ahead of the consumer when streaming a file. */
 const READ_AHEAD = 4;
+/** Directory entries fetched ahead of a listing's consumer. */
+const LIST_AHEAD = 64;
 
 /** A VFS entry with the path it was found under and its own MAC. */
 export interface VfsEntry extends Entry {
@@ -86,17 +88,59 @@ export class SnapshotReader {
    * after the given child path (paging).
    */
   async *children(dir: string, after?: string): AsyncGenerator<VfsEntry> {
+    // From the start, the directory's dirpack streams its children chunk by chunk (the first
+    // thousand entries of a million-entry directory come from its first chunk); resuming
+    // `after` a child seeks in the VFS tree instead.
+    if (after === undefined) {
+      const objectMac = await (await this.index('dirpack'))?.find(dir);
+      if (objectMac) {
+        yield* this.dirpackEntries(dir, objectMac);
+        return;
+      }
+    }
+    yield* this.treeChildren(dir, after);
+  }
+
+  private async *dirpackEntries(dir: string, objectMac: Uint8Array): AsyncGenerator<VfsEntry> {
+    const obj = decodeStruct(objectSchema, await this.repo.getBlob(BlobType.OBJECT, objectMac));
+    let rest: Uint8Array = new Uint8Array(0);
+    for await (const chunk of this.chunks(obj.chunks.map((c) => ({ mac: c.contentMac, length: c.length })), 0, Infinity, dir)) {
+      const buf = rest.length ? concat([rest, chunk]) : chunk;
+      const { frames, used } = decodeDirpackPrefix(buf);
+      rest = buf.subarray(used);
+      for (const f of frames) yield this.frameEntry(dir, f);
+    }
+    if (rest.length) throw corrupt(`dirpack of ${dir} ends inside a frame`);
+  }
+
+  /**
+   * A dirpack frame as an entry. Its bytes were authenticated with the chunk that carried them
+   * (every chunk is checked against its MAC), so the frame's own MAC is taken as given.
+   */
+  private frameEntry(dir: string, f: { entry: Uint8Array; mac: Uint8Array }): VfsEntry {
+    const e = decodeStruct(entrySchema, f.entry);
+    return { ...e, path: dir === '/' ? `/${e.fileInfo.name}` : `${dir}/${e.fileInfo.name}`, mac: new Uint8Array(f.mac) };
+  }
+
+  private async *treeChildren(dir: string, after?: string): AsyncGenerator<VfsEntry> {
     const d = dir; // a stored key, used as is (a hostile one must not be re-interpreted)
     const prefix = d === '/' ? '/' : `${d}/`;
     const depth = d === '/' ? 1 : count(d, '/') + 1;
+    // Entries are fetched up to LIST_AHEAD ahead of the consumer, in order: each is a separate
+    // blob, and waiting for them one by one left the listing idle most of the time.
+    const ahead: Promise<VfsEntry>[] = [];
     for await (const [key, mac] of this.vfs.scan(after ?? prefix)) {
       if (key === d || key === after) continue;
       if (!key.startsWith(prefix) || count(key, '/') !== depth) {
         if (pathCompare(key, prefix) < 0) continue;
         break;
       }
-      yield await this.entry(key, mac);
+      const p = this.entry(key, mac);
+      p.catch(() => undefined); // awaited in order below
+      ahead.push(p);
+      if (ahead.length >= LIST_AHEAD) yield await ahead.shift()!;
     }
+    while (ahead.length) yield await ahead.shift()!;
   }
 
   /**
@@ -105,21 +149,9 @@ export class SnapshotReader {
    * from the VFS tree.
    */
   async directory(dir: string): Promise<VfsEntry[]> {
-    const tree = await this.index('dirpack');
-    const objectMac = tree ? await tree.find(dir) : undefined;
-    if (!objectMac) {
-      const out: VfsEntry[] = [];
-      for await (const e of this.children(dir)) out.push(e);
-      return out;
-    }
-    const obj = decodeStruct(objectSchema, await this.repo.getBlob(BlobType.OBJECT, objectMac));
-    const parts: Uint8Array[] = [];
-    for (const c of obj.chunks) if (c.length) parts.push(await this.repo.getBlob(BlobType.CHUNK, c.contentMac));
-    return decodeDirpack(concat(parts)).map((f) => {
-      if (!constantTimeEqual(this.repo.mac.sum(f.entry), f.mac)) throw integrity(`dirpack of ${dir} holds an entry that does not match its MAC`);
-      const e = decodeStruct(entrySchema, f.entry);
-      return { ...e, path: dir === '/' ? `/${e.fileInfo.name}` : `${dir}/${e.fileInfo.name}`, mac: new Uint8Array(f.mac) };
-    });
+    const out: VfsEntry[] = [];
+    for await (const e of this.children(dir)) out.push(e);
+    return out;
   }
 
   private readonly indexes = new Map<string, BTreeReader | null>();
@@ -163,30 +195,37 @@ export class SnapshotReader {
   async *content(e: Entry, start = 0, end = Infinity): AsyncGenerator<Uint8Array> {
     if (!isRegular(e)) throw new KlosetError('NOT_FOUND', `${e.fileInfo.name} is not a regular file`);
     const obj = await this.object(e);
+    yield* this.chunks(obj.chunks.map((c) => ({ mac: c.contentMac, length: c.length })), start, end, e.fileInfo.name);
+  }
+
+  /** The bytes [start, end) of a chunk list, reading a few chunks ahead, each checked. */
+  private async *chunks(list: { mac: Uint8Array; length: number }[], start: number, end: number, what: string): AsyncGenerator<Uint8Array> {
     const wanted: { mac: Uint8Array; length: number; from: number }[] = [];
     let offset = 0;
-    for (const c of obj.chunks) {
+    for (const c of list) {
       const from = offset;
       offset += c.length;
       if (offset <= start || c.length === 0) continue;
       if (from >= end) break;
-      wanted.push({ mac: c.contentMac, length: c.length, from });
+      wanted.push({ mac: c.mac, length: c.length, from });
     }
     // Read a few chunks ahead so storage latency overlaps with decoding and the consumer.
-    const pending: Promise<Uint8Array>[] = [];
+    const pending: (Promise<Uint8Array> | undefined)[] = [];
     const fetch = (i: number) => {
       const p = this.repo.getBlob(BlobType.CHUNK, wanted[i]!.mac);
       p.catch(() => undefined); // awaited in order below
       pending.push(p);
     };
-    for (let i = 0; i < Math.min(READ_AHEAD, wanted.length); i++) fetch(i);
+    // The first chunk is fetched alone so it reaches the consumer as soon as possible (decoding
+    // happens on this thread: prefetched chunks would be decoded before it is delivered).
+    if (wanted.length) fetch(0);
     for (let i = 0; i < wanted.length; i++) {
-      if (i + READ_AHEAD < wanted.length) fetch(i + READ_AHEAD);
+      if (i > 0) while (pending.length < Math.min(wanted.length, i + 1 + READ_AHEAD)) fetch(pending.length);
       const c = wanted[i]!;
       const data = await pending[i]!;
-      if (data.length !== c.length) throw corrupt(`chunk of ${e.fileInfo.name} has ${data.length} bytes, expected ${c.length}`);
+      pending[i] = undefined; // let the chunk be collected
+      if (data.length !== c.length) throw corrupt(`chunk of ${what} has ${data.length} bytes, expected ${c.length}`);
       yield data.subarray(Math.max(0, start - c.from), Math.min(c.length, end - c.from));
-      pending[i] = undefined as never; // let the chunk be collected
     }
   }
 
