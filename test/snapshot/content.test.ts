@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { entropy, sniffContentType } from '../../src/kloset/snapshot/content-type.js';
+import { decodeDirpack, decodeDirpackPrefix, encodeDirpack } from '../../src/kloset/snapshot/dirpack.js';
+
+describe('entropy', () => {
+  it('is 0 for constant data, ~8 for random bytes, 1 for two equiprobable values', () => {
+    expect(entropy(new Uint8Array(1000))).toBe(0);
+    expect(entropy(new Uint8Array(0))).toBe(0);
+    expect(entropy(randomBytes(1 << 20))).toBeGreaterThan(7.99);
+    expect(entropy(Uint8Array.from({ length: 4096 }, (_, i) => i & 1))).toBeCloseTo(1, 10);
+  });
+  it('the sampled estimate stays close to the exact value on mixed data', () => {
+    const text = Buffer.from('some english-like text with words and spaces. '.repeat(30_000));
+    const mixed = Buffer.concat([text.subarray(0, 600_000), randomBytes(600_000)]);
+    const exact = (() => {
+      const c = new Array(256).fill(0);
+      for (const b of mixed) c[b]++;
+      return -c.filter(Boolean).reduce((h: number, n: number) => h + (n / mixed.length) * Math.log2(n / mixed.length), 0);
+    })();
+    expect(Math.abs(entropy(mixed) - exact)).toBeLessThan(0.2);
+  });
+});
+
+describe('content type', () => {
+  it('sniffs signatures first, then UTF-8 text, then the extension', async () => {
+    expect(await sniffContentType('x.bin', Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1'))).toBe('image/gif');
+    expect(await sniffContentType('x.txt', Buffer.from('%PDF-1.4\n%\xe2\xe3\n1 0 obj', 'latin1'))).toBe('application/pdf');
+    expect(await sniffContentType('notes', Buffer.from('hello, wörld\n'))).toBe('text/plain; charset=utf-8');
+    expect(await sniffContentType('page.html', Buffer.from('<p>hi</p>'))).toBe('text/html; charset=utf-8');
+    expect(await sniffContentType('data.json', randomBytes(64))).toBe('application/json');
+    expect(await sniffContentType('blob', randomBytes(64))).toBe('application/octet-stream');
+    expect(await sniffContentType('empty.txt', new Uint8Array(0))).toBe('text/plain');
+  });
+});
+
+describe('dirpack frames', () => {
+  it('round-trip, parse across chunk boundaries, and reject damage', () => {
+    const frames = [1, 2, 2].map((type, i) => ({ type, entry: randomBytes(100 + i), mac: randomBytes(32) }));
+    const bytes = encodeDirpack(frames);
+    expect(decodeDirpack(bytes).map((f) => Buffer.from(f.entry).toString('hex'))).toEqual(frames.map((f) => f.entry.toString('hex')));
+    const cut = 150;
+    const first = decodeDirpackPrefix(bytes.subarray(0, cut));
+    expect(first.frames).toHaveLength(1);
+    expect(first.used).toBe(5 + 100 + 32);
+    expect(() => decodeDirpack(bytes.subarray(0, bytes.length - 1))).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    const bad = bytes.slice();
+    bad[0] = 9;
+    expect(() => decodeDirpack(bad)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+  });
+});
