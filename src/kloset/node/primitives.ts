@@ -1,6 +1,7 @@
 /**
  * The Node engine's primitives: OpenSSL-backed AEAD, key wrap and HMAC, native LZ4/ZSTD
- * codecs, and Argon2id in a worker thread so unlocking never blocks the event loop.
+ * codecs, Argon2id in a worker thread so unlocking never blocks the event loop, and blob
+ * encoding on a second thread.
  */
 import { secureRandom } from '../base/random.js';
 import { nodeCodecs } from '../compression/node/registry.js';
@@ -8,6 +9,7 @@ import { deriveKeyInWorker } from '../crypto/node/kdf-worker.js';
 import { nodeCipherSuite } from '../crypto/node/suite.js';
 import { nodeMacFactory } from '../hashing/node/mac.js';
 import type { Primitives } from '../repository/primitives.js';
+import { workerEncoderFactory } from './worker-encoder.js';
 
 export const nodePrimitives: Primitives = {
   cipher: nodeCipherSuite,
@@ -16,4 +18,5 @@ export const nodePrimitives: Primitives = {
   deriveKey: deriveKeyInWorker,
   random: secureRandom,
   now: () => Date.now(),
+  encoder: workerEncoderFactory,
 };

@@ -7,6 +7,7 @@ import type { RandomSource } from '../base/random.js';
 import type { CodecRegistry } from '../compression/codec.js';
 import type { KdfParams } from '../crypto/kdf-params.js';
 import type { CipherSuite } from '../crypto/suite.js';
+import type { EncoderFactory } from './encoder.js';
 import type { MacFactory } from '../hashing/mac.js';
 
 export interface Primitives {
@@ -18,4 +19,6 @@ export interface Primitives {
   readonly random: RandomSource;
   /** Current time in milliseconds since the epoch. */
   readonly now: () => number;
+  /** Where blob encoding runs (a worker thread in Node); inline when absent. */
+  readonly encoder?: EncoderFactory;
 }

@@ -13,6 +13,7 @@ import type { Storage } from '../storage/storage.js';
 import { BlobIndex, orderStates } from './blob-index.js';
 import { BlobCodec } from './blob-codec.js';
 import { BlobType } from './blob-types.js';
+import { inlineEncoder, type BlobEncoder } from './encoder.js';
 import type { Configuration } from './config.js';
 import { createConfiguration, encodeConfigFile, openConfigFile, type CreateOptions } from './config-file.js';
 import { blobRange } from './packfile.js';
@@ -38,6 +39,8 @@ export class Repository {
     readonly codec: BlobCodec,
     /** MAC of blob addresses and of STATE/PACKFILE/LOCK wrappers (spec §5) */
     readonly mac: Mac,
+    /** where writers encode blobs (possibly another thread) */
+    readonly encoder: BlobEncoder,
   ) {}
 
   static async create(storage: Storage, prims: Primitives, passphrase: Uint8Array | null, options: CreateOptions = {}): Promise<Repository> {
@@ -59,7 +62,9 @@ export class Repository {
     // Plaintext stores key their MACs with the hash of the raw RepositoryID (GetMACHasher).
     const macKey = key ?? (await prims.macs(algorithm, null)).sum(config.repositoryId);
     const mac = await prims.macs(algorithm, macKey);
-    return new Repository(storage, prims, config, key, new BlobCodec(prims, config, key), mac);
+    const codec = new BlobCodec(prims, config, key);
+    const inline = inlineEncoder(codec, mac);
+    return new Repository(storage, prims, config, key, codec, mac, prims.encoder ? prims.encoder(config, key, macKey, inline) : inline);
   }
 
   get encrypted(): boolean {
@@ -132,6 +137,7 @@ export class Repository {
   }
 
   async close(): Promise<void> {
+    await this.encoder.close();
     this.key?.fill(0);
     await this.storage.close();
   }

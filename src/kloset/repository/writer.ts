@@ -11,6 +11,7 @@ import { toHex } from '../base/bytes.js';
 import type { StateEntry } from './state.js';
 import { serializeState, STATE_VERSION_1_1 } from './state.js';
 import { BlobType, BLOB_VERSION } from './blob-types.js';
+import type { PreparedBlob } from './encoder.js';
 import { PackfileWriter } from './packfile.js';
 import type { Repository } from './repository.js';
 import { ResourceType, version, wrap, wrapParts } from './wrapper.js';
@@ -39,21 +40,39 @@ export class RepositoryWriter {
   async putBlob(type: number, mac: Uint8Array, data: Uint8Array): Promise<boolean> {
     if (this.committed) throw new Error('writer already committed');
     if (this.has(type, mac)) return false;
-    this.putEncoded(type, mac, this.repo.codec.encode(data));
+    return this.store(type, mac, this.repo.codec.encode(data));
+  }
+
+  /**
+   * Stores a blob hashed and encoded elsewhere (the repository's encoder, possibly another
+   * thread) unless it is already there; the encoding is then simply dropped.
+   */
+  async putPrepared(type: number, blob: PreparedBlob): Promise<boolean> {
+    if (this.committed) throw new Error('writer already committed');
+    if (this.has(type, blob.mac)) return false;
+    return this.store(type, blob.mac, blob.encoded);
+  }
+
+  private async store(type: number, mac: Uint8Array, encoded: Uint8Array): Promise<boolean> {
+    this.written.add(this.key(type, mac));
+    this.append(type, mac, encoded);
     if (this.pack!.size >= Number(this.repo.config.packfile.maxSize)) {
-      // One packfile uploads while the next fills: wait for the previous upload first, so at
-      // most two packfiles are ever held in memory.
-      await this.uploading;
-      this.uploading = this.flush();
-      this.uploading.catch(() => undefined); // handled: the next await of `uploading` rethrows
+      // The full packfile is taken now and uploaded after the previous one: uploads keep their
+      // order (commit waits for all of them) and at most two packfiles are held in memory.
+      const pack = this.pack!;
+      this.pack = null;
+      const previous = this.uploading;
+      this.uploading = previous.then(() => this.upload(pack));
+      this.uploading.catch(() => undefined); // handled: commit awaits `uploading` and rethrows
+      await previous;
     }
     return true;
   }
 
-  /** The packfile upload in progress, if any. */
+  /** The chain of packfile uploads, in order. */
   private uploading: Promise<void> = Promise.resolve();
 
-  private putEncoded(type: number, mac: Uint8Array, encoded: Uint8Array): void {
+  private append(type: number, mac: Uint8Array, encoded: Uint8Array): void {
     const prims = this.repo.prims;
     this.pack ??= new PackfileWriter({
       codec: this.repo.codec,
@@ -63,15 +82,11 @@ export class RepositoryWriter {
       paddingMax: this.repo.config.chunking.minSize,
     });
     this.pack.addBlob(type, BLOB_VERSION, mac, encoded);
-    this.written.add(this.key(type, mac));
     this.storedBytes += encoded.length;
   }
 
-  /** Uploads the current packfile (if any) and records its blobs for the state. */
-  async flush(): Promise<void> {
-    const pack = this.pack;
-    if (!pack) return;
-    this.pack = null;
+  /** Uploads one packfile and records its blobs for the state. */
+  private async upload(pack: PackfileWriter): Promise<void> {
     const { parts, records } = pack.finish();
     const packfileMac = this.repo.prims.random(32);
     const body = await wrapParts(ResourceType.PACKFILE, PACKFILE_VERSION, parts, this.repo.mac);
@@ -85,9 +100,16 @@ export class RepositoryWriter {
     this.entries.push({ kind: 'packfile', packfile: packfileMac, stateId: this.stateId, timestamp: nowNs(this.repo.prims.now()) });
   }
 
+  /** Uploads what is pending: the queued packfiles, then the one being filled. */
+  async flush(): Promise<void> {
+    await this.uploading;
+    const pack = this.pack;
+    this.pack = null;
+    if (pack) await this.upload(pack);
+  }
+
   /** Flushes and writes the state; the blobs become visible to readers, this one included. */
   async commit(): Promise<void> {
-    await this.uploading;
     await this.flush();
     this.committed = true;
     if (this.entries.length === 0) return;

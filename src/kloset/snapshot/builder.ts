@@ -81,6 +81,8 @@ interface Recorded extends SummaryInput {
 const ZERO_MAC = new Uint8Array(32);
 /** Items read and stored concurrently (bounded: each may hold a chunk being chunked). */
 const ITEMS_IN_FLIGHT = 8;
+/** Chunks of one file being encoded while the next are read (each up to Chunking.MaxSize). */
+const CHUNKS_IN_FLIGHT = 3;
 
 export async function backup(repo: Repository, importer: Importer, options: BackupOptions = {}): Promise<BackupResult> {
   const start = repo.prims.now();
@@ -260,6 +262,7 @@ class Builder {
     // The whole-content MAC only needs its own pass once there is a second chunk: for a
     // one-chunk file it is the chunk's MAC (same key, same bytes).
     let whole: MacStream | null = null;
+    const pending: Promise<boolean>[] = [];
     let firstChunk: Uint8Array | null = null;
     const chunks: Chunk[] = [];
     let contentType = '';
@@ -273,14 +276,23 @@ class Builder {
         if (!whole) whole = (await this.repo.mac.stream()).update(firstChunk!);
         whole.update(chunk);
       }
-      const mac = this.repo.mac.sum(chunk);
       const e = fixedType ? 0 : entropy(chunk);
-      await this.w.putBlob(BlobType.CHUNK, mac, chunk);
-      chunks.push({ version: CHUNK_VERSION, contentMac: mac, length: chunk.length, entropy: e, flags: 0 });
+      // The chunk is hashed and encoded by the repository's encoder (another thread in Node)
+      // while the next ones are read: a few at most are pending.
+      const record: Chunk = { version: CHUNK_VERSION, contentMac: ZERO_MAC, length: chunk.length, entropy: e, flags: 0 };
+      chunks.push(record);
+      const put = this.repo.encoder.prepare(chunk).then((blob) => {
+        record.contentMac = blob.mac;
+        return this.w.putPrepared(BlobType.CHUNK, blob);
+      });
+      put.catch(() => undefined); // awaited below
+      pending.push(put);
+      if (pending.length >= CHUNKS_IN_FLIGHT) await pending.shift();
       size += chunk.length;
       weighted += e * chunk.length;
       if (isFileContent) this.progress.bytes += chunk.length;
     }
+    await Promise.all(pending);
     if (chunks.length === 0) {
       // plakar stores an empty file as one zero-length chunk (spec §9.4)
       const empty = new Uint8Array(0);

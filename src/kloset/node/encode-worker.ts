@@ -1,0 +1,25 @@
+/**
+ * Worker-thread half of the Node blob encoder: receives the store's Configuration, key and MAC
+ * key once, then hashes and encodes (compress + encrypt) blobs sent as transferred buffers.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { parseHashingAlgorithm } from '../hashing/mac.js';
+import { BlobCodec } from '../repository/blob-codec.js';
+import type { Configuration } from '../repository/config.js';
+import { nodePrimitives } from './primitives.js';
+
+const { config, key, macKey } = workerData as { config: Configuration; key: Uint8Array | null; macKey: Uint8Array };
+const codec = new BlobCodec(nodePrimitives, config, key);
+const mac = await nodePrimitives.macs(parseHashingAlgorithm(config.hashing.algorithm), macKey);
+
+parentPort!.on('message', (m: { id: number; data: Uint8Array }) => {
+  try {
+    const address = mac.sum(m.data);
+    const out = codec.encode(m.data);
+    const owned = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice();
+    parentPort!.postMessage({ id: m.id, mac: address, data: owned }, [owned.buffer as ArrayBuffer]);
+  } catch (e) {
+    parentPort!.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });
+  }
+});
+parentPort!.postMessage({ ready: true });

@@ -1,0 +1,32 @@
+/**
+ * Where chunk blobs are hashed and encoded (MAC, compress, encrypt). The backup hands chunks to
+ * an encoder and keeps several in flight; the Node engine plugs in a worker-thread encoder so
+ * this CPU work runs on the second core while the main thread reads and chunks.
+ */
+import type { BlobCodec } from './blob-codec.js';
+import type { Mac } from '../hashing/mac.js';
+import type { Configuration } from './config.js';
+
+export interface PreparedBlob {
+  /** the blob's address: MAC of its bytes */
+  mac: Uint8Array;
+  /** compressed and encrypted bytes, ready for a packfile */
+  encoded: Uint8Array;
+}
+
+export interface BlobEncoder {
+  /** Computes a blob's MAC and encodes it; `data` stays the caller's. */
+  prepare(data: Uint8Array): Promise<PreparedBlob>;
+  close(): Promise<void>;
+}
+
+/** Builds the encoder for a store; called once per opened repository. */
+export type EncoderFactory = (config: Configuration, key: Uint8Array | null, macKey: Uint8Array, inline: BlobEncoder) => BlobEncoder;
+
+/** Prepares blobs on the calling thread. */
+export function inlineEncoder(codec: BlobCodec, mac: Mac): BlobEncoder {
+  return {
+    prepare: async (data) => ({ mac: mac.sum(data), encoded: codec.encode(data) }),
+    close: async () => undefined,
+  };
+}
