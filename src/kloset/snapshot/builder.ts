@@ -13,6 +13,7 @@
  * until the trees are written (spilling these to disk is future work). File content streams
  * through with one chunk and one packfile in memory.
  */
+import { ByteBudget } from '../base/byte-budget.js';
 import { isKlosetError } from '../base/errors.js';
 import { encodeStruct, type Schema } from '../encoding/schema.js';
 import type { GoTime } from '../encoding/go-time.js';
@@ -80,9 +81,11 @@ interface Recorded extends SummaryInput {
 
 const ZERO_MAC = new Uint8Array(32);
 /** Items read and stored concurrently (bounded: each may hold a chunk being chunked). */
-const ITEMS_IN_FLIGHT = 8;
+const ITEMS_IN_FLIGHT = 4;
 /** Chunks of one file being encoded while the next are read (each up to Chunking.MaxSize). */
 const CHUNKS_IN_FLIGHT = 3;
+/** Bound on the chunk bytes in flight across files (each is copied once more for encoding). */
+const CHUNK_BYTES_IN_FLIGHT = 24 << 20;
 
 export async function backup(repo: Repository, importer: Importer, options: BackupOptions = {}): Promise<BackupResult> {
   const start = repo.prims.now();
@@ -162,6 +165,8 @@ class Builder {
   /** dirpack frames of each directory's children (entry bytes are kept until persist) */
   private readonly frames = new Map<string, { name: string; frame: DirpackFrame }[]>();
   private previousDir: { dir: string; entries: Map<string, VfsEntry> } | null = null;
+  /** chunk bytes being hashed and encoded, across all files in flight */
+  private readonly budget = new ByteBudget(CHUNK_BYTES_IN_FLIGHT);
   private readonly chunker;
 
   constructor(private readonly repo: Repository, private readonly w: RepositoryWriter, private readonly options: BackupOptions) {
@@ -281,10 +286,11 @@ class Builder {
       // while the next ones are read: a few at most are pending.
       const record: Chunk = { version: CHUNK_VERSION, contentMac: ZERO_MAC, length: chunk.length, entropy: e, flags: 0 };
       chunks.push(record);
+      await this.budget.acquire(chunk.length);
       const put = this.repo.encoder.prepare(chunk).then((blob) => {
         record.contentMac = blob.mac;
         return this.w.putPrepared(BlobType.CHUNK, blob);
-      });
+      }).finally(() => this.budget.release(chunk.length));
       put.catch(() => undefined); // awaited below
       pending.push(put);
       if (pending.length >= CHUNKS_IN_FLIGHT) await pending.shift();
