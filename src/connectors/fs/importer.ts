@@ -62,14 +62,16 @@ export class FsImporter implements Importer {
   }
 
   async *scan(signal?: AbortSignal): AsyncIterable<ImportRecord> {
-    const stack = [this.localRoot];
+    // Each item carries its lstat result or failure: a directory's children are stat'ed
+    // concurrently when it is read (one await per directory instead of one per file).
+    const stack: { local: string; stat: Promise<BigIntStats> }[] = [{ local: this.localRoot, stat: lstat(this.localRoot, { bigint: true }) }];
     while (stack.length > 0) {
       signal?.throwIfAborted();
-      const local = stack.pop()!;
+      const { local, stat } = stack.pop()!;
       const path = toSnapshotPath(local);
       let st: BigIntStats;
       try {
-        st = await lstat(local, { bigint: true });
+        st = await stat;
       } catch (e) {
         yield { error: { path, error: errorText(e) } };
         continue;
@@ -103,12 +105,30 @@ export class FsImporter implements Importer {
           continue;
         }
         children.sort();
-        for (let i = children.length - 1; i >= 0; i--) stack.push(local === '/' ? `/${children[i]}` : `${local}${sep}${children[i]}`);
+        const paths = children.map((c) => (local === '/' ? `/${c}` : `${local}${sep}${c}`));
+        const stats = await statAll(paths);
+        for (let i = paths.length - 1; i >= 0; i--) stack.push({ local: paths[i]!, stat: stats[i]! });
       }
       yield { item };
     }
   }
 }
+
+/**
+ * lstat of many paths, at most STAT_CONCURRENCY at a time; each result is a settled promise
+ * (a failure is reported when its item comes up, like any unreadable item).
+ */
+async function statAll(paths: string[]): Promise<Promise<BigIntStats>[]> {
+  const out: Promise<BigIntStats>[] = new Array(paths.length);
+  for (let i = 0; i < paths.length; i += STAT_CONCURRENCY) {
+    const batch = paths.slice(i, i + STAT_CONCURRENCY).map((p) => lstat(p, { bigint: true }));
+    await Promise.allSettled(batch);
+    batch.forEach((p, k) => { p.catch(() => undefined); out[i + k] = p; });
+  }
+  return out;
+}
+
+const STAT_CONCURRENCY = 32;
 
 function listUserXattrs(local: string): string[] {
   try {

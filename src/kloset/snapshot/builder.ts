@@ -164,7 +164,7 @@ class Builder {
   private readonly contentTypes: [string, Uint8Array][] = [];
   /** dirpack frames of each directory's children (entry bytes are kept until persist) */
   private readonly frames = new Map<string, { name: string; frame: DirpackFrame }[]>();
-  private previousDir: { dir: string; entries: Map<string, VfsEntry> } | null = null;
+  private readonly previousDirs = new Map<string, Promise<Map<string, VfsEntry>>>();
   /** chunk bytes being hashed and encoded, across all files in flight */
   private readonly budget = new ByteBudget(CHUNK_BYTES_IN_FLIGHT);
   private readonly chunker;
@@ -234,11 +234,15 @@ class Builder {
     const previous = this.options.previous;
     if (!previous) return undefined;
     const dir = parentPath(item.path);
-    if (this.previousDir?.dir !== dir) {
-      const list = await previous.directory(dir).catch(() => []);
-      this.previousDir = { dir, entries: new Map(list.map((e) => [e.path, e])) };
+    let entries = this.previousDirs.get(dir);
+    if (!entries) {
+      // shared by the items in flight; a few dozen directories are kept (items arrive mostly
+      // directory by directory)
+      entries = previous.directory(dir).then((list) => new Map(list.map((e) => [e.path, e])), () => new Map());
+      this.previousDirs.set(dir, entries);
+      if (this.previousDirs.size > 64) this.previousDirs.delete(this.previousDirs.keys().next().value!);
     }
-    const p = this.previousDir.entries.get(item.path);
+    const p = (await entries).get(item.path);
     const a = item.fileInfo;
     if (!p || !p.object.some((b) => b !== 0)) return undefined;
     const b = p.fileInfo;
