@@ -36,52 +36,85 @@ export const workerEncoderFactory: EncoderFactory = (config, key, macKey, inline
   };
 };
 
+/**
+ * One worker, started on first use (read-only processes never start one) and stopped after a
+ * second without work, so it never holds a finished process open.
+ */
 function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8Array, inline: BlobEncoder): BlobEncoder {
   const fallback = inline;
-  let worker: Worker;
-  try {
-    const fromSources = import.meta.url.endsWith('.ts');
-    const entry = new URL(fromSources ? './encode-worker.ts' : './encode-worker.js', import.meta.url);
-    worker = fromSources
-      ? new Worker(new URL('./ts-worker.mjs', import.meta.url), { workerData: { config, key, macKey, entry: entry.href } })
-      : new Worker(entry, { workerData: { config, key, macKey } });
-  } catch {
-    return fallback;
-  }
-  worker.unref();
-  let nextId = 1;
+  let worker: Worker | null = null;
   let broken = false;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let nextId = 1;
   const waiting = new Map<number, { data: Uint8Array; resolve: (b: PreparedBlob) => void; reject: (e: Error) => void }>();
-  worker.on('message', (m: { id?: number; mac?: Uint8Array; data?: Uint8Array; error?: string; ready?: boolean }) => {
-    if (m.id === undefined) return;
-    const w = waiting.get(m.id);
-    waiting.delete(m.id);
-    if (!w) return;
-    if (m.error !== undefined) w.reject(new KlosetError('IO', `blob encoder: ${m.error}`));
-    else w.resolve({ mac: m.mac!, encoded: m.data! });
-  });
+
   // If the worker dies (or never starts), what it held is encoded here instead: nothing is lost.
   const fail = () => {
     broken = true;
+    worker = null;
     for (const w of waiting.values()) fallback.prepare(w.data).then(w.resolve, w.reject);
     waiting.clear();
   };
-  worker.on('error', fail);
-  worker.on('exit', fail);
+
+  const stop = () => {
+    const w = worker;
+    worker = null;
+    if (w) {
+      w.off('exit', fail);
+      void w.terminate();
+    }
+  };
+
+  const start = (): Worker | null => {
+    try {
+      const fromSources = import.meta.url.endsWith('.ts');
+      const entry = new URL(fromSources ? './encode-worker.ts' : './encode-worker.js', import.meta.url);
+      const w = fromSources
+        ? new Worker(new URL('./ts-worker.mjs', import.meta.url), { workerData: { config, key, macKey, entry: entry.href } })
+        : new Worker(entry, { workerData: { config, key, macKey } });
+      w.unref();
+      w.on('message', (m: { id?: number; mac?: Uint8Array; data?: Uint8Array; error?: string }) => {
+        if (m.id === undefined) return;
+        const job = waiting.get(m.id);
+        waiting.delete(m.id);
+        if (job) {
+          if (m.error !== undefined) job.reject(new KlosetError('IO', `blob encoder: ${m.error}`));
+          else job.resolve({ mac: m.mac!, encoded: m.data! });
+        }
+        if (waiting.size === 0) {
+          clearTimeout(idleTimer);
+          idleTimer = setTimeout(() => { if (waiting.size === 0) stop(); }, IDLE_MS);
+          idleTimer.unref?.();
+        }
+      });
+      w.on('error', fail);
+      w.on('exit', fail);
+      return w;
+    } catch {
+      broken = true;
+      return null;
+    }
+  };
 
   return {
     prepare(data) {
       if (broken || data.length < INLINE_BELOW) return fallback.prepare(data);
+      clearTimeout(idleTimer);
+      const w = (worker ??= start());
+      if (!w) return fallback.prepare(data);
       const owned = data.slice(); // the caller keeps its bytes (a memcpy is cheap next to encoding)
       const id = nextId++;
       return new Promise<PreparedBlob>((resolve, reject) => {
         waiting.set(id, { data, resolve, reject });
-        worker.postMessage({ id, data: owned }, [owned.buffer as ArrayBuffer]);
+        w.postMessage({ id, data: owned }, [owned.buffer as ArrayBuffer]);
       });
     },
     async close() {
-      worker.off('exit', fail);
-      await worker.terminate();
+      clearTimeout(idleTimer);
+      stop();
     },
   };
 }
+
+/** A worker without work for this long is stopped (a new one starts when needed). */
+const IDLE_MS = 1000;
