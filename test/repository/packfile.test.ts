@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { errorCode as code } from '../support/test-helpers.js';
 import { concatBytes, fromHex, toHex } from '../../src/kloset/base/bytes.js';
 import { isKlosetError } from '../../src/kloset/base/errors.js';
 import { deriveKey } from '../../src/kloset/crypto/kdf.js';
@@ -35,14 +36,6 @@ async function store(options: CreateOptions): Promise<{ codec: BlobCodec; mac: M
   return { codec: new BlobCodec(prims, config, key), mac: await prims.macs('BLAKE3', key ?? filled(9)) };
 }
 
-const code = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return isKlosetError(e) ? e.code : `not a KlosetError: ${String(e)}`;
-  }
-  return 'no error';
-};
 
 /** Assembles a payload by hand: blob section ‖ encode(index) ‖ encode(footer) ‖ u32le L. */
 function assemble(codec: BlobCodec, mac: Mac, blobs: Uint8Array, records: BlobRecord[], footer: { count?: number; indexOffset?: number; rawIndex?: Uint8Array } = {}): Uint8Array {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { errorCode as code } from '../support/test-helpers.js';
 import { concatBytes, fromHex, toHex } from '../../src/kloset/base/bytes.js';
 import { isKlosetError } from '../../src/kloset/base/errors.js';
 import {
@@ -24,14 +25,6 @@ const T1_HEX = '00cac471fe9c9717';
 const T3_HEX = '005efae8fe9c9717';
 const SERIAL = fromHex('6ba7b8109dad11d180b400c04fd430c8');
 
-const code = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return isKlosetError(e) ? e.code : `not a KlosetError: ${String(e)}`;
-  }
-  return 'no error';
-};
 
 const location: StateEntry = { kind: 'location', blobType: 9, blobVersion: 0x00010000, blob: filled(0xc1), packfile: filled(0xb1), offset: 100, length: 50, flags: 7 };
 const coloured: StateEntry = { kind: 'coloured', type: 5, mac: filled(0x52), when: T1 };

@@ -40,6 +40,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { createXXHash32, xxhash32 } from 'hash-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../support/test-helpers.js';
 import { KlosetError, type ErrorCode } from '../../src/kloset/base/errors.js';
 import { lz4Codec } from '../../src/kloset/compression/node/lz4.js';
 import { zstdCodec } from '../../src/kloset/compression/node/zstd.js';
@@ -82,16 +83,6 @@ const MAX_SIZE = 1 << 20;
 
 // ------------------------------------------------------------------------------------ PRNG
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   private readonly f: () => number;

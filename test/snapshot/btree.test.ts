@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { mulberry32 as rng } from '../support/test-helpers.js';
 import { toHex } from '../../src/kloset/base/bytes.js';
 import { KlosetError, isKlosetError } from '../../src/kloset/base/errors.js';
 import { decodeStruct, encodeStruct } from '../../src/kloset/encoding/schema.js';
@@ -56,17 +57,6 @@ function sortBy(keys: string[], ref: 'bytes' | 'path'): string[] {
   return dec.map((x) => x.k);
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Characters around the UTF-16 vs UTF-8 disagreement, plus plain ASCII.
 const ALPHABET = ['a', 'b', 'z', 'A', '0', '-', '.', 'é', 'ß', '中', '\uE000', '\uFF01', '\uFFFD', '😀', '𝄞', '\u{10000}'];
