@@ -51,6 +51,7 @@ export function polyvalSerial(
   h: Int32Array = new Int32Array(4), s: Int32Array = new Int32Array(4),
 ): void {
   for (let i = 0; i < 4; i++) h[i] = readU32le(hKey, i * 4);
+  divideByX128(h);
   s[0] = s[1] = s[2] = s[3] = 0;
   const fullBlocks = data.length >>> 4;
   for (let b = 0; b < fullBlocks; b++) {
@@ -73,16 +74,21 @@ export function polyvalSerial(
   for (let i = 0; i < 4; i++) writeU32le(out, i * 4, s[i]!);
 }
 
-/** s = dot(s, h) = s·h·x^-128 mod P, one bit of s at a time (constant work per call). */
-function dotSerial(s: Int32Array, h: Int32Array): void {
-  // Accumulate s·h·x^-128 by Horner from the top bit: r = Σ s_k · (h·x^(k-128)).
-  // Walk k from 0 upward keeping v = h·x^(k-128): start v = h·x^-128, then multiply by x.
+/** h := h·x^-128 mod P (128 divisions by x), done once per key for `dotSerial`. */
+function divideByX128(h: Int32Array): void {
   let v0 = h[0]!, v1 = h[1]!, v2 = h[2]!, v3 = h[3]!;
   for (let i = 0; i < 128; i++) {
     const lsb = -(v0 & 1);
     v0 = (v0 >>> 1) | (v1 << 31); v1 = (v1 >>> 1) | (v2 << 31);
     v2 = (v2 >>> 1) | (v3 << 31); v3 = (v3 >>> 1) ^ (lsb & 0xe1000000);
   }
+  h[0] = v0; h[1] = v1; h[2] = v2; h[3] = v3;
+}
+
+/** s = s·hInv where hInv = h·x^-128 (see divideByX128): one bit of s at a time. */
+function dotSerial(s: Int32Array, hInv: Int32Array): void {
+  // Accumulate Σ s_k · (h·x^(k-128)), walking k upward from v = h·x^-128 and multiplying by x.
+  let v0 = hInv[0]!, v1 = hInv[1]!, v2 = hInv[2]!, v3 = hInv[3]!;
   let r0 = 0, r1 = 0, r2 = 0, r3 = 0;
   for (let w = 0; w < 4; w++) {
     const word = s[w]!;
