@@ -18,6 +18,13 @@ import { ResourceType, version, wrap, wrapParts } from './wrapper.js';
 
 export const PACKFILE_VERSION = version(1, 0, 0);
 
+/**
+ * Packfiles are closed at 32 MiB, or at CONFIG's Packfile.MaxSize if smaller: any size up to
+ * the maximum is valid, and two packfiles (one filling, one uploading) are what a backup holds
+ * in memory.
+ */
+const TARGET_PACKFILE_SIZE = 32 << 20;
+
 export class RepositoryWriter {
   private pack: PackfileWriter | null = null;
   private readonly written = new Set<string>();
@@ -56,7 +63,7 @@ export class RepositoryWriter {
   private async store(type: number, mac: Uint8Array, encoded: Uint8Array): Promise<boolean> {
     this.written.add(this.key(type, mac));
     this.append(type, mac, encoded);
-    if (this.pack!.size >= Number(this.repo.config.packfile.maxSize)) {
+    if (this.pack!.size >= Math.min(Number(this.repo.config.packfile.maxSize), TARGET_PACKFILE_SIZE)) {
       // The full packfile is taken now and uploaded after the previous one: uploads keep their
       // order (commit waits for all of them) and at most two packfiles are held in memory.
       const pack = this.pack!;
