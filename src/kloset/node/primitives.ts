@@ -1,6 +1,6 @@
 /**
  * The Node engine's primitives: OpenSSL-backed AEAD, key wrap and HMAC, native LZ4/ZSTD
- * codecs, Argon2id in a worker thread so unlocking never blocks the event loop, and blob
+ * codecs, Argon2id in a child process so unlocking never blocks the event loop, and blob
  * encoding on a second thread.
  */
 import { secureRandom } from '../base/random.js';
