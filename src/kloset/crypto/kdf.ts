@@ -9,7 +9,7 @@
  * associated data is given (never by Kloset; RFC 9106's vector uses them).
  *
  * Every backend runs on the calling thread. Under a UI, call `node/kdf-worker.ts`, which runs
- * this same function in a short-lived child process.
+ * the default Argon2id in a short-lived child process.
  */
 import { argon2idAsync } from '@noble/hashes/argon2.js';
 import { pbkdf2Async } from '@noble/hashes/pbkdf2.js';
