@@ -5,12 +5,9 @@
  * writes through a symlink that already sits at the destination name. Modes, mtimes (ns), and,
  * when running as root, ownership are applied; directory times are set last.
  */
-import { createWriteStream } from 'node:fs';
-import { chmod, lchown, lstat, mkdir, rename, rm, symlink, utimes, lutimes, unlink } from 'node:fs/promises';
+import { chmod, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { KlosetError } from '../../kloset/base/errors.js';
 import type { Destination } from '../../kloset/restore/restore.js';
 import type { VfsEntry } from '../../kloset/snapshot/reader.js';
@@ -64,9 +61,23 @@ export class FsDestination implements Destination {
   async writeFile(rel: readonly string[], e: VfsEntry, content: AsyncIterable<Uint8Array>): Promise<void> {
     const p = await this.local(rel, true);
     const tmp = `${p}.kloset-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    // One handle for content and metadata (no stream machinery, no path lookups per call);
+    // 'wx' never opens something that already exists at the temporary name.
+    const fh = await open(tmp, 'wx', 0o600);
     try {
-      await pipeline(Readable.from(content, { objectMode: false }), createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
-      await this.applyMeta(tmp, e, false);
+      try {
+        for await (const chunk of content) {
+          let done = 0;
+          while (done < chunk.length) done += (await fh.write(chunk, done, chunk.length - done)).bytesWritten;
+        }
+        const fi = e.fileInfo;
+        if (this.asRoot) await fh.chown(Number(fi.uid), Number(fi.gid)).catch(() => undefined);
+        await fh.chmod(posixPermFromGo(fi.mode));
+        const t = fi.modTime.sec + fi.modTime.nsec / 1e9;
+        await fh.utimes(t, t);
+      } finally {
+        await fh.close();
+      }
       await rename(tmp, p);
     } catch (err) {
       await rm(tmp, { force: true });
