@@ -17,22 +17,3 @@ export function goTimeFromDate(d: Date): GoTime {
   const sec = Math.floor(ms / 1000);
   return { sec, nsec: (ms - sec * 1000) * 1_000_000 };
 }
-
-export function goTimeToDate(t: GoTime): Date {
-  return new Date(t.sec * 1000 + Math.floor(t.nsec / 1_000_000));
-}
-
-/** Unix nanoseconds as a bigint (the form states and packfile footers use). */
-export function goTimeToUnixNano(t: GoTime): bigint {
-  return BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
-}
-
-export function goTimeFromUnixNano(ns: bigint): GoTime {
-  let sec = ns / 1_000_000_000n;
-  let nsec = ns % 1_000_000_000n;
-  if (nsec < 0n) {
-    nsec += 1_000_000_000n;
-    sec -= 1n;
-  }
-  return { sec: Number(sec), nsec: Number(nsec) };
-}

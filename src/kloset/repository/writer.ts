@@ -10,7 +10,7 @@
 import { toHex } from '../base/bytes.js';
 import type { StateEntry } from './state.js';
 import { serializeState, STATE_VERSION_1_1 } from './state.js';
-import { BlobType, BLOB_VERSION } from './blob-types.js';
+import { BLOB_VERSION } from './blob-types.js';
 import type { PreparedBlob } from './encoder.js';
 import { PackfileWriter } from './packfile.js';
 import type { Repository } from './repository.js';
@@ -135,4 +135,3 @@ function nowNs(ms: number): bigint {
   return BigInt(Math.round(ms)) * 1_000_000n;
 }
 
-export { BlobType };

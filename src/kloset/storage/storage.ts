@@ -43,20 +43,6 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** Reads a PutBody fully (for backends that need the bytes in one piece). */
-export async function bodyBytes(body: PutBody): Promise<Uint8Array> {
-  if (body instanceof Uint8Array) return body;
-  const out = new Uint8Array(body.size);
-  let o = 0;
-  for await (const part of body.stream()) {
-    if (o + part.length > out.length) throw new RangeError('PutBody stream longer than its size');
-    out.set(part, o);
-    o += part.length;
-  }
-  if (o !== out.length) throw new RangeError('PutBody stream shorter than its size');
-  return out;
-}
-
 export function bodySize(body: PutBody): number {
   return body instanceof Uint8Array ? body.length : body.size;
 }

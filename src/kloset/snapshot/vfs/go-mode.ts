@@ -34,15 +34,3 @@ export function posixPermFromGo(mode: number): number {
   if (mode & GoMode.sticky) p |= 0o1000;
   return p;
 }
-
-export type EntryKind = 'dir' | 'file' | 'symlink' | 'device' | 'pipe' | 'socket' | 'other';
-
-export function kindOf(mode: number): EntryKind {
-  if (mode & GoMode.dir) return 'dir';
-  if (mode & GoMode.symlink) return 'symlink';
-  if (mode & GoMode.namedPipe) return 'pipe';
-  if (mode & GoMode.socket) return 'socket';
-  if (mode & GoMode.device) return 'device';
-  if (mode & (GoMode.irregular)) return 'other';
-  return 'file';
-}

@@ -26,10 +26,6 @@ export function baseName(p: string): string {
   return p.slice(p.lastIndexOf('/') + 1);
 }
 
-export function joinPath(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir}/${name}`;
-}
-
 /** The ancestors of a path, nearest last, excluding the path itself: "/a/b" → ["/", "/a"]. */
 export function ancestors(p: string): string[] {
   const out: string[] = [];
