@@ -50,11 +50,17 @@ describe('SIGKILL during backup', () => {
 
     const full = await cliBackup(storeDir, src);
     expect(full.code).toBe(0);
+    // each round rewrites 10 files, so a round's backup is incremental: time one like it
+    const change = (round: number) => {
+      for (let i = 0; i < 10; i++) writeFileSync(join(src, 'bulk', `f${(round * 10 + i) % 40}.bin`), randomBytes(1_500_000));
+    };
+    change(9);
+    const incremental = await cliBackup(storeDir, src);
+    expect(incremental.code).toBe(0);
     let killed = 0;
     for (let round = 0; round < 5; round++) {
-      // change some content so each run has new data to write
-      for (let i = 0; i < 10; i++) writeFileSync(join(src, 'bulk', `f${(round * 10 + i) % 40}.bin`), randomBytes(1_500_000));
-      const at = Math.floor(full.ms * (0.2 + 0.7 * Math.random()));
+      change(round);
+      const at = Math.floor(incremental.ms * (0.2 + 0.7 * Math.random()));
       const r = await cliBackup(storeDir, src, at);
       if (r.signal === 'SIGKILL') killed++;
       const opened = await Repository.open(new FsStorage(storeDir), testPrims, PASS);
