@@ -5,6 +5,7 @@ import { latestSnapshotOf } from '../../kloset/snapshot/reader.js';
 import { parseFlags } from '../args.js';
 import { backupContext, openRepository } from '../context.js';
 import { humanSize } from '../format.js';
+import { progressLine } from '../progress.js';
 
 /** kloset at <store> backup [-tag T] <dir>; the last stdout line holds the snapshot ID. */
 export async function backup(store: string, args: string[], argv: string[]): Promise<number> {
@@ -14,8 +15,7 @@ export async function backup(store: string, args: string[], argv: string[]): Pro
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
-  const tty = process.stderr.isTTY;
-  let last = 0;
+  const progress = progressLine();
   try {
     const importer = new FsImporter(dir);
     const previous = await latestSnapshotOf(repo, importer);
@@ -25,16 +25,9 @@ export async function backup(store: string, args: string[], argv: string[]): Pro
       name: flags.name as string | undefined,
       context: backupContext(argv),
       signal: controller.signal,
-      onProgress: tty
-        ? (p) => {
-            const now = Date.now();
-            if (now - last < 200) return;
-            last = now;
-            process.stderr.write(`\r${p.files} files, ${humanSize(p.bytes)}, ${p.errors} errors  ${p.current.slice(-60)}\x1b[K`);
-          }
-        : undefined,
+      onProgress: (p) => progress.update(`${p.files} files, ${humanSize(p.bytes)}, ${p.errors} errors  ${p.current}`),
     });
-    if (tty) process.stderr.write('\r\x1b[K');
+    progress.done();
     const p = result.progress;
     process.stdout.write(`${p.files} files (${p.unchanged} unchanged), ${p.directories} directories, ${humanSize(p.bytes)} read, ${humanSize(result.storedBytes)} stored, ${p.errors} errors\n`);
     process.stdout.write(`created snapshot ${toHex(result.snapshotId)}\n`);
