@@ -185,6 +185,35 @@ describe('backup edge cases', () => {
     expect((await checkSnapshot(snap)).problems).toEqual([]);
   });
 
+  it('user xattrs are backed up, listed per file (also for a sibling whose name extends it) and restored', async () => {
+    const { createRequire } = await import('node:module');
+    const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
+    const src = tmp();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(src, 'b'), 'one');
+    writeFileSync(join(src, 'bc'), 'two');
+    try {
+      xattr.setAttributeSync(join(src, 'b'), 'user.color', 'red');
+    } catch (e) {
+      console.warn(`skipped: this filesystem refuses user xattrs (${String(e)})`);
+      return;
+    }
+    xattr.setAttributeSync(join(src, 'b'), 'user.tag', Buffer.from([0, 1, 2]));
+    xattr.setAttributeSync(join(src, 'bc'), 'user.color', 'blue');
+    const repo = await newRepo();
+    const { snapshotId } = await backup(repo, new FsImporter(src));
+    const snap = await SnapshotReader.open(repo, snapshotId);
+    const b = (await snap.stat(`${src}/b`))!;
+    expect(b.extendedAttributes).toEqual(['user.color', 'user.tag']);
+    expect((await snap.xattrs(b)).map((x) => [x.entry.name, Buffer.from(x.value).toString('hex')])).toEqual([['user.color', '726564'], ['user.tag', '000102']]);
+    expect((await snap.xattrs((await snap.stat(`${src}/bc`))!)).map((x) => Buffer.from(x.value).toString())).toEqual(['blue']);
+    const out = tmp();
+    expect((await restore(snap, src, new FsDestination(out))).errors).toEqual([]);
+    const restored = join(out, src.split('/').pop()!);
+    expect(xattr.getAttributeSync(join(restored, 'b'), 'user.tag')).toEqual(Buffer.from([0, 1, 2]));
+    expect(xattr.getAttributeSync(join(restored, 'bc'), 'user.color')?.toString()).toBe('blue');
+  });
+
   it('a wrong passphrase is AUTH', async () => {
     const storage = new MemoryStorage();
     await newRepo({}, storage);

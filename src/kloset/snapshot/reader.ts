@@ -235,24 +235,26 @@ export class SnapshotReader {
     for await (const [, mac] of tree.scan()) yield decodeStruct(errorItemSchema, await this.repo.getBlob(BlobType.ERROR_ENTRY, mac));
   }
 
-  /** The extended attributes of `path` with their values. */
+  /** The extended attributes of an entry with their values. */
   async xattrs(e: VfsEntry): Promise<{ entry: XattrEntry; value: Uint8Array }[]> {
     if (e.extendedAttributes.length === 0) return [];
-    // Go writes this tree in PathCmp order but reads it bytewise (spec §9.1): iterate the leaves.
-    const tree = await openTree(this.repo, this.header.sources[0]!.vfs.xattrs, BlobType.XATTR_BTREE, BlobType.XATTR_NODE, pathCompare);
+    // Keys are path + name + ":" and the tree is written in PathCmp order (spec §9.1), so an
+    // entry's attributes are contiguous from its path: seek there instead of reading the tree.
+    this.xattrTree ??= await openTree(this.repo, this.header.sources[0]!.vfs.xattrs, BlobType.XATTR_BTREE, BlobType.XATTR_NODE, pathCompare);
     const out: { entry: XattrEntry; value: Uint8Array }[] = [];
-    for await (const [, mac] of tree.scan()) {
+    for await (const [key, mac] of this.xattrTree.scan(e.path)) {
+      if (!key.startsWith(e.path)) break;
       const x = decodeStruct(xattrSchema, await this.repo.getBlob(BlobType.XATTR_ENTRY, mac));
-      if (x.path !== e.path) continue;
+      if (x.path !== e.path) continue; // a sibling whose name extends this one ("/a/b" vs "/a/bc")
       const obj = decodeStruct(objectSchema, await this.repo.getBlob(BlobType.OBJECT, x.object));
       const parts: Uint8Array[] = [];
       for (const c of obj.chunks) if (c.length) parts.push(await this.repo.getBlob(BlobType.CHUNK, c.contentMac));
-      const value = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      parts.reduce((o, p) => (value.set(p, o), o + p.length), 0);
-      out.push({ entry: x, value });
+      out.push({ entry: x, value: concat(parts) });
     }
     return out;
   }
+
+  private xattrTree: BTreeReader | undefined;
 }
 
 async function openTree(repo: Repository, descriptorMac: Uint8Array, descriptorType: number, nodeType: number, compare: (a: string, b: string) => number): Promise<BTreeReader> {
