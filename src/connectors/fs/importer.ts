@@ -64,14 +64,14 @@ export class FsImporter implements Importer {
   async *scan(signal?: AbortSignal): AsyncIterable<ImportRecord> {
     // Each item carries its lstat result or failure: a directory's children are stat'ed
     // concurrently when it is read (one await per directory instead of one per file).
-    const stack: { local: string; stat: Promise<BigIntStats> }[] = [{ local: this.localRoot, stat: lstat(this.localRoot, { bigint: true }) }];
+    const stack: { local: string; stat: Promise<Stat> }[] = [{ local: this.localRoot, stat: statOne(this.localRoot) }];
     while (stack.length > 0) {
       signal?.throwIfAborted();
       const { local, stat } = stack.pop()!;
       const path = toSnapshotPath(local);
-      let st: BigIntStats;
+      let st: BigIntStats, xattrNames: string[];
       try {
-        st = await stat;
+        ({ st, xattrNames } = await stat);
       } catch (e) {
         yield { error: { path, error: errorText(e) } };
         continue;
@@ -86,7 +86,7 @@ export class FsImporter implements Importer {
           continue;
         }
       } else {
-        const names = listUserXattrs(local);
+        const names = xattrNames;
         if (names.length) {
           item.xattrs = names;
           item.readXattr = async (n) => (await xattr.getAttribute(local, n)) ?? new Uint8Array(0);
@@ -114,14 +114,24 @@ export class FsImporter implements Importer {
   }
 }
 
+interface Stat { st: BigIntStats; xattrNames: string[] }
+
+/** lstat and the user xattr names, both on libuv's thread pool (off the event loop). */
+async function statOne(path: string): Promise<Stat> {
+  const st = await lstat(path, { bigint: true });
+  // symlinks: Linux has no user xattrs on them, and listing would follow the link
+  const xattrNames = st.isSymbolicLink() ? [] : await listUserXattrs(path);
+  return { st, xattrNames };
+}
+
 /**
- * lstat of many paths, at most STAT_CONCURRENCY at a time; each result is a settled promise
+ * statOne of many paths, at most STAT_CONCURRENCY at a time; each result is a settled promise
  * (a failure is reported when its item comes up, like any unreadable item).
  */
-async function statAll(paths: string[]): Promise<Promise<BigIntStats>[]> {
-  const out: Promise<BigIntStats>[] = new Array(paths.length);
+async function statAll(paths: string[]): Promise<Promise<Stat>[]> {
+  const out: Promise<Stat>[] = new Array(paths.length);
   for (let i = 0; i < paths.length; i += STAT_CONCURRENCY) {
-    const batch = paths.slice(i, i + STAT_CONCURRENCY).map((p) => lstat(p, { bigint: true }));
+    const batch = paths.slice(i, i + STAT_CONCURRENCY).map(statOne);
     await Promise.allSettled(batch);
     batch.forEach((p, k) => { p.catch(() => undefined); out[i + k] = p; });
   }
@@ -130,9 +140,9 @@ async function statAll(paths: string[]): Promise<Promise<BigIntStats>[]> {
 
 const STAT_CONCURRENCY = 32;
 
-function listUserXattrs(local: string): string[] {
+async function listUserXattrs(local: string): Promise<string[]> {
   try {
-    return xattr.listAttributesSync(local).filter((n) => n.startsWith(XATTR_PREFIX)).sort();
+    return (await xattr.listAttributes(local)).filter((n) => n.startsWith(XATTR_PREFIX)).sort();
   } catch {
     return []; // filesystems without xattr support
   }

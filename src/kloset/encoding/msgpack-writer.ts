@@ -33,6 +33,11 @@ export class MsgpackWriter {
     return this.buf.slice(0, this.pos);
   }
 
+  /** Starts over, keeping the buffer (encoding many small structs allocates nothing else). */
+  reset(): void {
+    this.pos = 0;
+  }
+
   private byte(b: number): void {
     this.ensure(1);
     this.buf[this.pos++] = b;
@@ -51,6 +56,7 @@ export class MsgpackWriter {
 
   /** Go `int` (EncodeInt): the smallest form, signed forms only for negatives. */
   int(v: number | bigint): void {
+    if (typeof v === 'number' && v >= 0 && v <= 0xffffffff && Number.isInteger(v)) return this.uint(v);
     const n = BigInt(v);
     if (n >= 0n) return this.uint(n);
     if (n >= -32n) return this.byte(Number(n) & 0xff);
@@ -62,6 +68,13 @@ export class MsgpackWriter {
 
   /** Go `uint` (EncodeUint): positive fixint, then cc, cd, ce, cf. */
   uint(v: number | bigint): void {
+    if (typeof v === 'number' && v >= 0 && v <= 0xffffffff && Number.isInteger(v)) {
+      // the common case without BigInt arithmetic
+      if (v <= 127) return this.byte(v);
+      if (v <= 0xff) return this.u8(v);
+      if (v <= 0xffff) return this.u16(v);
+      return this.u32(v);
+    }
     const n = BigInt(v);
     if (n <= 127n) return this.byte(Number(n));
     if (n <= 0xffn) return this.u8(Number(n));
@@ -71,13 +84,34 @@ export class MsgpackWriter {
   }
 
   str(s: string): void {
+    // Most strings of the format (keys, names, paths, user names) are short ASCII: copying their
+    // char codes is several times faster than a TextEncoder call and allocates nothing.
+    const len = s.length;
+    if (len <= 0xff) {
+      let ascii = true;
+      for (let i = 0; i < len; i++) {
+        if (s.charCodeAt(i) > 0x7f) { ascii = false; break; }
+      }
+      if (ascii) {
+        this.strHeader(len);
+        this.ensure(len);
+        const buf = this.buf;
+        let pos = this.pos;
+        for (let i = 0; i < len; i++) buf[pos++] = s.charCodeAt(i);
+        this.pos = pos;
+        return;
+      }
+    }
     const bytes = textEncoder.encode(s);
-    const n = bytes.length;
+    this.strHeader(bytes.length);
+    this.raw(bytes);
+  }
+
+  private strHeader(n: number): void {
     if (n < 32) this.byte(0xa0 | n);
-    else if (n <= 0xff) { this.byte(0xd9); this.byte(n); }
+    else if (n <= 0xff) { this.ensure(2); this.buf[this.pos++] = 0xd9; this.buf[this.pos++] = n; }
     else if (n <= 0xffff) { this.ensure(3); this.buf[this.pos] = 0xda; this.dv.setUint16(this.pos + 1, n); this.pos += 3; }
     else { this.ensure(5); this.buf[this.pos] = 0xdb; this.dv.setUint32(this.pos + 1, n); this.pos += 5; }
-    this.raw(bytes);
   }
 
   bin(b: Uint8Array): void {

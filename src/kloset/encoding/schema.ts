@@ -8,10 +8,9 @@
  * an array of its fields, nil accepted for a list) but strict about ranges and shapes: anything
  * else is a CORRUPT error, never a crash.
  */
-import { Decoder, ExtensionCodec } from '@msgpack/msgpack';
-import { corrupt, KlosetError } from '../base/errors.js';
 import { GO_ZERO_TIME, type GoTime } from './go-time.js';
 import { MsgpackWriter } from './msgpack-writer.js';
+import { readStructBytes } from './struct-reader.js';
 
 /** Go wire types. `int` is Go's int (compact encoding); sized types are written full-width. */
 export type WireType =
@@ -49,18 +48,25 @@ export function defineSchema<V>(name: string, fields: FieldDef[]): Schema<V> {
 
 // ---------------------------------------------------------------- writing
 
+/** One writer for every call: encoding is synchronous, and its buffer only grows. */
+const shared = new MsgpackWriter(4096);
+
 export function encodeStruct<V>(schema: Schema<V>, value: V): Uint8Array {
-  const w = new MsgpackWriter();
-  writeStruct(w, schema, value as Record<string, unknown>);
-  return w.finish();
+  shared.reset();
+  writeStruct(shared, schema, value as Record<string, unknown>);
+  return shared.finish();
 }
 
 function writeStruct(w: MsgpackWriter, schema: Schema<unknown>, v: Record<string, unknown>): void {
-  const present = schema.fields.filter((f) => !(f.omitempty && isEmpty(f.type, v[f.prop])));
-  w.mapHeader(present.length);
-  for (const f of present) {
+  const fields = schema.fields;
+  let present = fields.length;
+  for (const f of fields) if (f.omitempty && isEmpty(f.type, v[f.prop])) present--;
+  w.mapHeader(present);
+  for (const f of fields) {
+    const value = v[f.prop];
+    if (f.omitempty && isEmpty(f.type, value)) continue;
     w.str(f.key);
-    writeValue(w, f.type, v[f.prop], f, schema.name);
+    writeValue(w, f.type, value, f, schema.name);
   }
 }
 
@@ -96,6 +102,54 @@ function writeValue(w: MsgpackWriter, t: WireType, v: unknown, f: FieldDef | und
   if (v === null || v === undefined) return w.nil();
   return writeValue(w, t.nullable, v, f, where);
 }
+
+/**
+ * Whether two values of a schema would be written as the same bytes: lets a writer reuse the
+ * stored bytes (and MAC) of an unchanged struct instead of encoding and hashing it again.
+ */
+export function sameStruct<V>(schema: Schema<V>, a: V, b: V): boolean {
+  const x = a as Record<string, unknown>, y = b as Record<string, unknown>;
+  for (const f of schema.fields) {
+    if (!sameValue(f.type, x[f.prop], y[f.prop], f)) return false;
+  }
+  return true;
+}
+
+function sameValue(t: WireType, a: unknown, b: unknown, f: FieldDef | undefined): boolean {
+  if (f?.omitempty && isEmpty(t, a) && isEmpty(t, b)) return true;
+  if (typeof t === 'string') {
+    switch (t) {
+      case 'u64': case 'i64': return big(a, '') === big(b, '');
+      case 'u8': case 'u16': case 'u32': case 'f64': return num(a, '') === num(b, '');
+      case 'int': return typeof a === typeof b ? a === b : big(a, '') === big(b, '');
+      case 'bool': return Boolean(a) === Boolean(b);
+      case 'str': return (a ?? '') === (b ?? '');
+      case 'bin': case 'mac': case 'uuid': return sameBytes(a as Uint8Array | null | undefined, b as Uint8Array | null | undefined);
+      case 'time': {
+        const p = (a as GoTime | undefined) ?? GO_ZERO_TIME, q = (b as GoTime | undefined) ?? GO_ZERO_TIME;
+        return p.sec === q.sec && p.nsec === q.nsec;
+      }
+    }
+  }
+  if ('array' in t) {
+    const p = (a as unknown[] | null | undefined) ?? [], q = (b as unknown[] | null | undefined) ?? [];
+    if (p.length !== q.length) return false;
+    for (let i = 0; i < p.length; i++) if (!sameValue(t.array, p[i], q[i], undefined)) return false;
+    return true;
+  }
+  if ('struct' in t) return sameStruct(t.struct, (a ?? {}) as Record<string, unknown>, (b ?? {}) as Record<string, unknown>);
+  if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
+  return sameValue(t.nullable, a, b, f);
+}
+
+function sameBytes(a: Uint8Array | null | undefined, b: Uint8Array | null | undefined): boolean {
+  const p = a ?? EMPTY, q = b ?? EMPTY;
+  if (p.length !== q.length) return false;
+  for (let i = 0; i < p.length; i++) if (p[i] !== q[i]) return false;
+  return true;
+}
+
+const EMPTY = new Uint8Array(0);
 
 /** Go's isEmptyValue for the types the format uses. */
 function isEmpty(t: WireType, v: unknown): boolean {
@@ -141,203 +195,7 @@ function fixed(v: unknown, n: number, where: string): Uint8Array {
 
 // ---------------------------------------------------------------- reading
 
-const timeExt = new ExtensionCodec();
-timeExt.register({
-  type: -1,
-  encode: () => null,
-  decode: (data: Uint8Array): GoTime => decodedTime(decodeTimeBody(data)),
-});
-
-/** Timestamps produced by the extension decoder carry this brand, so a map can't pass for one. */
-const TIME_BRAND = Symbol('GoTime');
-function decodedTime(t: GoTime): GoTime {
-  return Object.defineProperty({ ...t }, TIME_BRAND, { value: true, enumerable: false });
-}
-
-function decodeTimeBody(data: Uint8Array): GoTime {
-  {
-    const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    if (data.length === 4) return { sec: dv.getUint32(0), nsec: 0 };
-    if (data.length === 8) {
-      const x = dv.getBigUint64(0);
-      return { sec: Number(x & 0x3ffffffffn), nsec: checkNsec(Number(x >> 34n)) };
-    }
-    if (data.length === 12) {
-      const sec = dv.getBigInt64(4);
-      if (sec > BigInt(Number.MAX_SAFE_INTEGER) || sec < BigInt(Number.MIN_SAFE_INTEGER)) throw corrupt('timestamp out of range');
-      return { sec: Number(sec), nsec: checkNsec(dv.getUint32(0)) };
-    }
-    throw corrupt(`timestamp extension of ${data.length} bytes`);
-  }
-}
-
-function checkNsec(n: number): number {
-  if (n > 999_999_999) throw corrupt('timestamp nanoseconds out of range');
-  return n;
-}
-
-/** Decodes one msgpack value generically (bounded by the input size), for schemas to map. */
-export function decodeMsgpack(bytes: Uint8Array, what: string): unknown {
-  const dec = decoderFor(bytes.length);
-  try {
-    return dec.decode(bytes);
-  } catch (e) {
-    if (e instanceof KlosetError) throw e;
-    throw corrupt(`malformed msgpack in ${what}: ${e instanceof Error ? e.message : String(e)}`, undefined, e);
-  }
-}
-
-/**
- * Decoders are reused (building one per call dominated B-tree reads), one per power-of-two
- * input size: no container can hold more items than there are bytes, so each decoder's limits
- * — at most twice the input length — reject hostile headers before anything is allocated.
- */
-const decoders = new Map<number, Decoder>();
-
-function decoderFor(length: number): Decoder {
-  const limit = 2 ** Math.max(6, Math.ceil(Math.log2(Math.max(1, length))));
-  let dec = decoders.get(limit);
-  if (dec) return dec;
-  dec = new Decoder({
-    extensionCodec: timeExt,
-    useBigInt64: true,
-    maxStrLength: limit,
-    maxBinLength: limit,
-    maxArrayLength: limit,
-    maxMapLength: limit,
-    maxExtLength: limit,
-  });
-  decoders.set(limit, dec);
-  return dec;
-}
-
+/** Reads a struct from its msgpack bytes (see struct-reader.ts for Go's rules it follows). */
 export function decodeStruct<V>(schema: Schema<V>, bytes: Uint8Array): V {
-  const raw = decodeMsgpack(bytes, schema.name);
-  // A whole object that is nil is damage, not an empty struct (nested nil structs are zero values).
-  if (raw === null) throw corrupt(`${schema.name}: expected a map, got nil`);
-  return readStruct(schema, raw, schema.name) as V;
-}
-
-function readStruct(schema: Schema<unknown>, input: unknown, path: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (Array.isArray(input)) {
-    // vmihailenco accepts a struct encoded as an array of its fields, in order;
-    // extra trailing values are skipped, as Go does
-    const list: unknown[] = input;
-    schema.fields.forEach((f, i) => {
-      out[f.prop] = i < list.length ? readValue(f.type, list[i], `${path}.${f.key}`) : zero(f.type);
-    });
-    return out;
-  }
-  const raw: unknown = input === null ? {} : input; // Go decodes nil into a struct value as its zero value
-  if (raw === null || typeof raw !== 'object' || raw instanceof Uint8Array || TIME_BRAND in raw) {
-    throw corrupt(`${path}: expected a map, got ${describe(raw)}`);
-  }
-  const map = raw as Record<string, unknown>;
-  for (const f of schema.fields) {
-    out[f.prop] = Object.hasOwn(map, f.key) ? readValue(f.type, map[f.key], `${path}.${f.key}`) : zero(f.type);
-  }
-  return out;
-}
-
-const INT_RANGES = {
-  u8: [0, 0xff],
-  u16: [0, 0xffff],
-  u32: [0, 0xffffffff],
-} as const;
-
-function readValue(t: WireType, v: unknown, path: string): unknown {
-  if (typeof t === 'string') {
-    switch (t) {
-      case 'u8': case 'u16': case 'u32': {
-        const n = toSafeInt(v, path);
-        const [lo, hi] = INT_RANGES[t];
-        if (n < lo || n > hi) throw corrupt(`${path}: ${n} out of range for ${t}`);
-        return n;
-      }
-      case 'int': return toSafeInt(v, path);
-      case 'u64': {
-        const n = toBig(v, path);
-        if (n < 0n || n > 0xffffffffffffffffn) throw corrupt(`${path}: out of range for u64`);
-        return n;
-      }
-      case 'i64': {
-        const n = toBig(v, path);
-        if (n < -(2n ** 63n) || n >= 2n ** 63n) throw corrupt(`${path}: out of range for i64`);
-        return n;
-      }
-      case 'f64':
-        if (typeof v === 'number') return v;
-        if (typeof v === 'bigint') return Number(v);
-        if (v === null) return 0;
-        throw corrupt(`${path}: expected a float, got ${describe(v)}`);
-      case 'bool':
-        if (typeof v === 'boolean') return v;
-        if (v === null) return false;
-        throw corrupt(`${path}: expected a bool, got ${describe(v)}`);
-      case 'str':
-        if (typeof v === 'string') return v;
-        if (v === null) return '';
-        throw corrupt(`${path}: expected a string, got ${describe(v)}`);
-      case 'bin':
-        if (v instanceof Uint8Array) return v;
-        if (v === null) return new Uint8Array(0);
-        throw corrupt(`${path}: expected bytes, got ${describe(v)}`);
-      case 'mac': case 'uuid': {
-        const n = t === 'mac' ? 32 : 16;
-        if (v instanceof Uint8Array && v.length === n) return v;
-        throw corrupt(`${path}: expected ${n} bytes, got ${describe(v)}`);
-      }
-      case 'time':
-        if (v !== null && typeof v === 'object' && TIME_BRAND in v) return v;
-        throw corrupt(`${path}: expected a timestamp, got ${describe(v)}`);
-    }
-  }
-  if ('array' in t) {
-    if (v === null) return [];
-    if (!Array.isArray(v)) throw corrupt(`${path}: expected a list, got ${describe(v)}`);
-    return v.map((item, i) => readValue(t.array, item, `${path}[${i}]`));
-  }
-  if ('struct' in t) return readStruct(t.struct, v, path);
-  if (v === null) return null;
-  return readValue(t.nullable, v, path);
-}
-
-function zero(t: WireType): unknown {
-  if (typeof t === 'string') {
-    switch (t) {
-      case 'u64': case 'i64': return 0n;
-      case 'str': return '';
-      case 'bool': return false;
-      case 'bin': return new Uint8Array(0);
-      case 'mac': return new Uint8Array(32);
-      case 'uuid': return new Uint8Array(16);
-      case 'time': return GO_ZERO_TIME;
-      default: return 0;
-    }
-  }
-  if ('array' in t) return [];
-  if ('struct' in t) return readStruct(t.struct, {}, t.struct.name);
-  return null;
-}
-
-function toSafeInt(v: unknown, path: string): number {
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)) return Number(v);
-  if (v === null) return 0;
-  throw corrupt(`${path}: expected an integer, got ${describe(v)}`);
-}
-
-function toBig(v: unknown, path: string): bigint {
-  if (typeof v === 'bigint') return v;
-  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
-  if (v === null) return 0n;
-  throw corrupt(`${path}: expected an integer, got ${describe(v)}`);
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'nil';
-  if (v instanceof Uint8Array) return `${v.length} bytes`;
-  if (Array.isArray(v)) return 'a list';
-  return typeof v;
+  return readStructBytes(schema, bytes);
 }

@@ -16,7 +16,7 @@
  */
 import { ByteBudget } from '../base/byte-budget.js';
 import { isKlosetError } from '../base/errors.js';
-import { encodeStruct, type Schema } from '../encoding/schema.js';
+import { encodeStruct, sameStruct, type Schema } from '../encoding/schema.js';
 import type { GoTime } from '../encoding/go-time.js';
 import type { MacStream } from '../hashing/mac.js';
 import { BlobType } from '../repository/blob-types.js';
@@ -36,6 +36,7 @@ import { entrySchema, VFS_ENTRY_VERSION, type Entry } from './vfs/entry.js';
 import { ERROR_ITEM_VERSION, errorItemSchema } from './vfs/error-item.js';
 import { GoMode, type FileInfo } from './vfs/file-info.js';
 import { ancestors, baseName, parentPath } from './vfs/paths.js';
+import { PreviousTree } from './previous-tree.js';
 import { addBelow, addChild, emptySummary, finishDirectory, type SummaryInput } from './vfs/summarize.js';
 import { summarySchema, type Summary } from './vfs/summary.js';
 import { XATTR_EXTENDED, XATTR_VERSION, xattrKey, xattrSchema } from './vfs/xattr.js';
@@ -165,13 +166,14 @@ class Builder {
   private readonly contentTypes: [string, Uint8Array][] = [];
   /** dirpack frames of each directory's children (entry bytes are kept until persist) */
   private readonly frames = new Map<string, { name: string; frame: DirpackFrame }[]>();
-  private readonly previousDirs = new Map<string, Promise<Map<string, VfsEntry>>>();
+  private readonly previous: PreviousTree | undefined;
   /** chunk bytes being hashed and encoded, across all files in flight */
   private readonly budget = new ByteBudget(CHUNK_BYTES_IN_FLIGHT);
   private readonly chunker;
 
   constructor(private readonly repo: Repository, private readonly w: RepositoryWriter, private readonly options: BackupOptions) {
     this.chunker = repo.chunker();
+    this.previous = options.previous && new PreviousTree(options.previous);
   }
 
   recordError(path: string, error: string): void {
@@ -189,8 +191,10 @@ class Builder {
     const fi = item.fileInfo;
     const isDir = (fi.mode & GoMode.dir) !== 0;
     const isRegular = (fi.mode & (GoMode.dir | GoMode.symlink | GoMode.device | GoMode.namedPipe | GoMode.socket | GoMode.irregular)) === 0;
+    if (isDir) this.previous?.enter(item.path);
     let object: Uint8Array = ZERO_MAC, contentType = NOT_REGULAR_FILE, ent = 0, chunkCount = 0, size = fi.size;
-    const prev = isRegular ? await this.unchangedFromPrevious(item) : undefined;
+    const prevEntry = this.previous ? await this.previous.entry(item.path) : undefined;
+    const prev = isRegular && prevEntry && this.unchanged(item, prevEntry) ? prevEntry : undefined;
     if (prev) {
       ({ object, contentType, entropy: ent } = prev);
       chunkCount = Number(prev.chunks);
@@ -222,7 +226,11 @@ class Builder {
     const entry = makeEntry(item.path, { ...fi, size }, {
       object, contentType, entropy: ent, chunks: chunkCount, symlinkTarget: item.symlinkTarget ?? '', xattrs: xattrNames,
     });
-    const entryMac = await this.putEntry(item.path, entry);
+    // An entry identical to the previous snapshot's is already stored: its bytes and MAC are
+    // reused rather than encoded and hashed again (most of an unchanged re-backup's work).
+    const entryMac = prevEntry?.encoded && sameStruct(entrySchema, entry, prevEntry)
+      ? await this.reuseEntry(item.path, entry, prevEntry.encoded, prevEntry.mac)
+      : await this.putEntry(item.path, entry);
     this.items.set(item.path, { entryMac, mode: fi.mode, size, modTimeSec: fi.modTime.sec, entropy: ent, contentType, chunks: chunkCount });
     if (isRegular) this.contentTypes.push([`/${contentType.split(';')[0]!.trim()}${item.path}`, entryMac]);
     if (isDir) this.progress.directories++;
@@ -230,34 +238,25 @@ class Builder {
     this.report(item.path);
   }
 
-  /** The previous snapshot's entry for this file when stat data says it did not change. */
-  private async unchangedFromPrevious(item: ImportedItem): Promise<VfsEntry | undefined> {
-    const previous = this.options.previous;
-    if (!previous) return undefined;
-    const dir = parentPath(item.path);
-    let entries = this.previousDirs.get(dir);
-    if (!entries) {
-      // shared by the items in flight; a few dozen directories are kept (items arrive mostly
-      // directory by directory)
-      entries = previous.directory(dir).then((list) => new Map(list.map((e) => [e.path, e])), () => new Map());
-      this.previousDirs.set(dir, entries);
-      if (this.previousDirs.size > 64) this.previousDirs.delete(this.previousDirs.keys().next().value!);
-    }
-    const p = (await entries).get(item.path);
-    const a = item.fileInfo;
-    if (!p || !p.object.some((b) => b !== 0)) return undefined;
-    const b = p.fileInfo;
+  /** Whether stat data says a file did not change since `p` (and its content is in this store). */
+  private unchanged(item: ImportedItem, p: VfsEntry): boolean {
+    const a = item.fileInfo, b = p.fileInfo;
+    if (!p.object.some((x) => x !== 0)) return false;
     const same = a.size === b.size && a.mode === b.mode && a.ino === b.ino && a.dev === b.dev &&
       a.modTime.sec === b.modTime.sec && a.modTime.nsec === b.modTime.nsec;
     // the previous object must be in this store (it is, unless that snapshot came from elsewhere)
-    return same && this.w.has(BlobType.OBJECT, p.object) ? p : undefined;
+    return same && this.w.has(BlobType.OBJECT, p.object);
   }
 
   /** Stores a VFS entry and remembers its bytes for its parent's dirpack. */
   private async putEntry(path: string, entry: Entry): Promise<Uint8Array> {
     const bytes = encodeStruct(entrySchema, entry);
-    const mac = this.repo.mac.sum(bytes);
-    await this.w.putBlob(BlobType.VFS_ENTRY, mac, bytes);
+    return this.reuseEntry(path, entry, bytes, this.repo.mac.sum(bytes));
+  }
+
+  /** Records an entry whose bytes and MAC are known (stored unless the store has them). */
+  private async reuseEntry(path: string, entry: Entry, bytes: Uint8Array, mac: Uint8Array): Promise<Uint8Array> {
+    await this.w.putBlob(BlobType.VFS_ENTRY, mac, bytes); // a no-op when the store has it
     if (path !== '/') {
       const dir = parentPath(path);
       let list = this.frames.get(dir);

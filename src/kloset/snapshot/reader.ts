@@ -29,6 +29,8 @@ const LIST_AHEAD = 64;
 export interface VfsEntry extends Entry {
   path: string;
   mac: Uint8Array;
+  /** the entry's stored bytes when they were at hand (dirpack listings): reused by re-backups */
+  encoded?: Uint8Array;
 }
 
 export function isDir(e: Entry): boolean {
@@ -119,7 +121,7 @@ export class SnapshotReader {
    */
   private frameEntry(dir: string, f: { entry: Uint8Array; mac: Uint8Array }): VfsEntry {
     const e = decodeStruct(entrySchema, f.entry);
-    return { ...e, path: dir === '/' ? `/${e.fileInfo.name}` : `${dir}/${e.fileInfo.name}`, mac: new Uint8Array(f.mac) };
+    return { ...e, path: dir === '/' ? `/${e.fileInfo.name}` : `${dir}/${e.fileInfo.name}`, mac: new Uint8Array(f.mac), encoded: f.entry };
   }
 
   private async *treeChildren(dir: string, after?: string): AsyncGenerator<VfsEntry> {
