@@ -185,6 +185,52 @@ describe('backup edge cases', () => {
     expect((await checkSnapshot(snap)).problems).toEqual([]);
   });
 
+  it('an unchanged re-backup reuses every entry as stored; a chmod or touch yields a fresh, correct entry', async () => {
+    const { chmodSync, utimesSync } = await import('node:fs');
+    const src = tmp();
+    makeTree(src);
+    const repo = await newRepo();
+    const first = await backup(repo, new FsImporter(src));
+    const prev = await SnapshotReader.open(repo, first.snapshotId);
+    const macs = async (s: SnapshotReader) => {
+      const out = new Map<string, string>();
+      for await (const e of s.walk(src)) out.set(e.path, toHex(e.mac));
+      return out;
+    };
+    const again = await backup(repo, new FsImporter(src), { previous: prev });
+    // same entries, same trees: the header is the only new metadata
+    const snap2 = await SnapshotReader.open(repo, again.snapshotId);
+    expect(await macs(snap2)).toEqual(await macs(prev));
+    expect(snap2.header.sources[0]!.vfs.root).toEqual(prev.header.sources[0]!.vfs.root);
+    expect(again.storedBytes).toBeLessThan(2000);
+
+    chmodSync(join(src, 'a.txt'), 0o600);
+    utimesSync(join(src, 'docs'), 1_600_000_000, 1_600_000_000.5); // a binary fraction: exact in seconds
+    const third = await backup(repo, new FsImporter(src), { previous: snap2 });
+    const snap3 = await SnapshotReader.open(repo, third.snapshotId);
+    const before = await macs(snap2), after = await macs(snap3);
+    const changed = [...after.keys()].filter((p) => after.get(p) !== before.get(p)).sort();
+    expect(changed).toEqual([`${src}/a.txt`, `${src}/docs`]); // neither changes its parent's mtime
+    const a = (await snap3.stat(`${src}/a.txt`))!;
+    expect(a.fileInfo.mode & 0o777).toBe(0o600);
+    const docs = (await snap3.stat(`${src}/docs`))!;
+    expect(docs.fileInfo.modTime).toEqual({ sec: 1_600_000_000, nsec: 500_000_000 });
+    expect((await checkSnapshot(snap3)).problems).toEqual([]);
+  });
+
+  it('the importer yields the same items whether stats are synchronous or on the thread pool', async () => {
+    const src = tmp();
+    makeTree(src);
+    const scan = async (slowMs?: number) => {
+      const out: string[] = [];
+      for await (const r of new FsImporter(src, slowMs).scan()) out.push(JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : typeof v === 'function' ? 'fn' : v)));
+      return out;
+    };
+    const sync = await scan();
+    expect(sync.length).toBeGreaterThan(5);
+    expect(await scan(-1)).toEqual(sync);
+  });
+
   it('user xattrs are backed up, listed per file (also for a sibling whose name extends it) and restored', async () => {
     const { createRequire } = await import('node:module');
     const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');

@@ -6,25 +6,20 @@
  * becomes an error record and the walk goes on.
  */
 import { createReadStream, type BigIntStats } from 'node:fs';
-import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
+import { readFile, readdir, readlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve, sep } from 'node:path';
-import { createRequire } from 'node:module';
 import type { Importer, ImportRecord, ImportedItem } from '../../kloset/snapshot/importer.js';
 import type { FileInfo } from '../../kloset/snapshot/vfs/file-info.js';
 import { goModeFromPosix } from '../../kloset/snapshot/vfs/go-mode.js';
+import { readXattr, StatWalk, type Pending } from './stat-walk.js';
 import { groupName, userName } from './user-names.js';
-
-const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
 
 const SMALL_FILE = 1n << 20n;
 
 async function* readWhole(path: string): AsyncIterable<Uint8Array> {
   yield await readFile(path);
 }
-
-/** Only the user namespace is portable between machines and readable without privileges. */
-const XATTR_PREFIX = 'user.';
 
 export function fileInfoFromStats(name: string, st: BigIntStats): FileInfo {
   const nsec = Number(st.mtimeNs % 1_000_000_000n);
@@ -56,22 +51,24 @@ export class FsImporter implements Importer {
   readonly root: string;
   private readonly localRoot: string;
 
-  constructor(directory: string) {
+  /** `statSlowMs`: see StatWalk (tests pass −1 to use the thread pool throughout) */
+  constructor(directory: string, private readonly statSlowMs?: number) {
     this.localRoot = resolve(directory);
     this.root = toSnapshotPath(this.localRoot);
   }
 
   async *scan(signal?: AbortSignal): AsyncIterable<ImportRecord> {
-    // Each item carries its lstat result or failure: a directory's children are stat'ed
-    // concurrently when it is read (one await per directory instead of one per file).
-    const stack: { local: string; stat: Promise<Stat> }[] = [{ local: this.localRoot, stat: statOne(this.localRoot) }];
+    const stats = new StatWalk(this.statSlowMs);
+    const stack: Pending[] = [{ local: this.localRoot }];
     while (stack.length > 0) {
       signal?.throwIfAborted();
-      const { local, stat } = stack.pop()!;
+      const next = stack.pop()!;
+      const local = next.local;
       const path = toSnapshotPath(local);
       let st: BigIntStats, xattrNames: string[];
       try {
-        ({ st, xattrNames } = await stat);
+        const s = stats.next(next, stack);
+        ({ st, xattrNames } = s instanceof Promise ? await s : s);
       } catch (e) {
         yield { error: { path, error: errorText(e) } };
         continue;
@@ -89,7 +86,7 @@ export class FsImporter implements Importer {
         const names = xattrNames;
         if (names.length) {
           item.xattrs = names;
-          item.readXattr = async (n) => (await xattr.getAttribute(local, n)) ?? new Uint8Array(0);
+          item.readXattr = (n) => readXattr(local, n);
         }
       }
       // Small files are read in one call: a stream costs several syscalls and callbacks each.
@@ -105,46 +102,10 @@ export class FsImporter implements Importer {
           continue;
         }
         children.sort();
-        const paths = children.map((c) => (local === '/' ? `/${c}` : `${local}${sep}${c}`));
-        const stats = await statAll(paths);
-        for (let i = paths.length - 1; i >= 0; i--) stack.push({ local: paths[i]!, stat: stats[i]! });
+        for (let i = children.length - 1; i >= 0; i--) stack.push({ local: local === '/' ? `/${children[i]}` : `${local}${sep}${children[i]}` });
       }
       yield { item };
     }
-  }
-}
-
-interface Stat { st: BigIntStats; xattrNames: string[] }
-
-/** lstat and the user xattr names, both on libuv's thread pool (off the event loop). */
-async function statOne(path: string): Promise<Stat> {
-  const st = await lstat(path, { bigint: true });
-  // symlinks: Linux has no user xattrs on them, and listing would follow the link
-  const xattrNames = st.isSymbolicLink() ? [] : await listUserXattrs(path);
-  return { st, xattrNames };
-}
-
-/**
- * statOne of many paths, at most STAT_CONCURRENCY at a time; each result is a settled promise
- * (a failure is reported when its item comes up, like any unreadable item).
- */
-async function statAll(paths: string[]): Promise<Promise<Stat>[]> {
-  const out: Promise<Stat>[] = new Array(paths.length);
-  for (let i = 0; i < paths.length; i += STAT_CONCURRENCY) {
-    const batch = paths.slice(i, i + STAT_CONCURRENCY).map(statOne);
-    await Promise.allSettled(batch);
-    batch.forEach((p, k) => { p.catch(() => undefined); out[i + k] = p; });
-  }
-  return out;
-}
-
-const STAT_CONCURRENCY = 32;
-
-async function listUserXattrs(local: string): Promise<string[]> {
-  try {
-    return (await xattr.listAttributes(local)).filter((n) => n.startsWith(XATTR_PREFIX)).sort();
-  } catch {
-    return []; // filesystems without xattr support
   }
 }
 

@@ -20,13 +20,22 @@ import type { FieldDef, Schema, WireType } from './schema.js';
 
 const utf8 = new TextDecoder();
 
-/** A map of each schema's fields by msgpack key, built once per schema. */
-const fieldMaps = new WeakMap<Schema<unknown>, Map<string, FieldDef>>();
+/** Per schema, built once: fields by msgpack key, and each key's encoded bytes (header included). */
+interface Keys { byKey: Map<string, FieldDef>; encoded: Uint8Array[] }
+const keyTables = new WeakMap<Schema<unknown>, Keys>();
 
-function fieldsByKey(schema: Schema<unknown>): Map<string, FieldDef> {
-  let m = fieldMaps.get(schema);
-  if (!m) fieldMaps.set(schema, (m = new Map(schema.fields.map((f) => [f.key, f]))));
-  return m;
+function keysOf(schema: Schema<unknown>): Keys {
+  let k = keyTables.get(schema);
+  if (!k) {
+    const enc = new TextEncoder();
+    const encoded = schema.fields.map((f) => {
+      const b = enc.encode(f.key);
+      // keys are short: fixstr, or str8
+      return b.length < 32 ? Uint8Array.of(0xa0 | b.length, ...b) : Uint8Array.of(0xd9, b.length, ...b);
+    });
+    keyTables.set(schema, (k = { byKey: new Map(schema.fields.map((f) => [f.key, f])), encoded }));
+  }
+  return k;
 }
 
 export function readStructBytes<V>(schema: Schema<V>, bytes: Uint8Array): V {
@@ -92,15 +101,31 @@ class Reader {
     }
     const mapLen = this.mapHeader(c);
     if (mapLen < 0) throw corrupt(`${path}: expected a map, got ${this.describe(c)}`);
-    const byKey = fieldsByKey(schema);
+    const keys = keysOf(schema);
+    const fields = schema.fields;
+    let next = 0; // Go writes fields in declaration order: try the next one's key bytes first
     for (let i = 0; i < mapLen; i++) {
-      const key = this.key();
-      const f = key === undefined ? undefined : byKey.get(key);
+      let f: FieldDef | undefined;
+      if (next < fields.length && this.matches(keys.encoded[next]!)) f = fields[next++];
+      else {
+        const key = this.key();
+        f = key === undefined ? undefined : keys.byKey.get(key);
+        if (f) next = fields.indexOf(f) + 1;
+      }
       if (f) out[f.prop] = this.value(f.type, path, f.key);
       else this.skip();
     }
     for (const f of schema.fields) if (!(f.prop in out)) out[f.prop] = zero(f.type);
     return out;
+  }
+
+  /** Consumes `bytes` when the input continues with exactly them. */
+  private matches(bytes: Uint8Array): boolean {
+    const b = this.b, pos = this.pos, n = bytes.length;
+    if (n > b.length - pos) return false;
+    for (let i = 0; i < n; i++) if (b[pos + i] !== bytes[i]) return false;
+    this.pos = pos + n;
+    return true;
   }
 
   /** A map key: a string, or an integer taken as its decimal text (as JS objects do). */

@@ -35,7 +35,7 @@ import { CHUNK_VERSION, OBJECT_VERSION, objectSchema, type Chunk } from './objec
 import { entrySchema, VFS_ENTRY_VERSION, type Entry } from './vfs/entry.js';
 import { ERROR_ITEM_VERSION, errorItemSchema } from './vfs/error-item.js';
 import { GoMode, type FileInfo } from './vfs/file-info.js';
-import { ancestors, baseName, parentPath } from './vfs/paths.js';
+import { baseName, parentPath } from './vfs/paths.js';
 import { PreviousTree } from './previous-tree.js';
 import { addBelow, addChild, emptySummary, finishDirectory, type SummaryInput } from './vfs/summarize.js';
 import { summarySchema, type Summary } from './vfs/summary.js';
@@ -115,6 +115,7 @@ async function run(repo: Repository, importer: Importer, options: BackupOptions,
       b.recordError(rec.error.path, rec.error.error);
       continue;
     }
+    if (b.addUnchanged(rec.item)) continue;
     const p: Promise<void> = b.addItem(rec.item).catch((e: unknown) => { failure ??= e; }).finally(() => inFlight.delete(p));
     inFlight.add(p);
     if (inFlight.size >= ITEMS_IN_FLIGHT) await Promise.race(inFlight);
@@ -190,7 +191,7 @@ class Builder {
   async addItem(item: ImportedItem): Promise<void> {
     const fi = item.fileInfo;
     const isDir = (fi.mode & GoMode.dir) !== 0;
-    const isRegular = (fi.mode & (GoMode.dir | GoMode.symlink | GoMode.device | GoMode.namedPipe | GoMode.socket | GoMode.irregular)) === 0;
+    const isRegular = isRegularMode(fi.mode);
     if (isDir) this.previous?.enter(item.path);
     let object: Uint8Array = ZERO_MAC, contentType = NOT_REGULAR_FILE, ent = 0, chunkCount = 0, size = fi.size;
     const prevEntry = this.previous ? await this.previous.entry(item.path) : undefined;
@@ -198,7 +199,6 @@ class Builder {
     if (prev) {
       ({ object, contentType, entropy: ent } = prev);
       chunkCount = Number(prev.chunks);
-      this.progress.unchanged++;
     } else if (isRegular && item.open) {
       try {
         const stored = await this.storeContent(fi.name, item.open(), undefined, true);
@@ -228,14 +228,55 @@ class Builder {
     });
     // An entry identical to the previous snapshot's is already stored: its bytes and MAC are
     // reused rather than encoded and hashed again (most of an unchanged re-backup's work).
-    const entryMac = prevEntry?.encoded && sameStruct(entrySchema, entry, prevEntry)
-      ? await this.reuseEntry(item.path, entry, prevEntry.encoded, prevEntry.mac)
-      : await this.putEntry(item.path, entry);
-    this.items.set(item.path, { entryMac, mode: fi.mode, size, modTimeSec: fi.modTime.sec, entropy: ent, contentType, chunks: chunkCount });
-    if (isRegular) this.contentTypes.push([`/${contentType.split(';')[0]!.trim()}${item.path}`, entryMac]);
+    if (prevEntry?.encoded && sameStruct(entrySchema, entry, prevEntry)) {
+      await this.w.putBlob(BlobType.VFS_ENTRY, prevEntry.mac, prevEntry.encoded); // a no-op when the store has it
+      this.record(item.path, entry, prevEntry.encoded, prevEntry.mac, !!prev);
+    } else {
+      const bytes = encodeStruct(entrySchema, entry);
+      const mac = this.repo.mac.sum(bytes);
+      await this.w.putBlob(BlobType.VFS_ENTRY, mac, bytes);
+      this.record(item.path, entry, bytes, mac, !!prev);
+    }
+  }
+
+  /**
+   * The fast path of an unchanged re-backup: an item whose entry would be byte for byte the
+   * previous snapshot's (listing already loaded, no xattrs to store, entry in the store) is
+   * recorded without awaiting anything. False when the item needs addItem.
+   */
+  addUnchanged(item: ImportedItem): boolean {
+    if (!this.previous || item.xattrs?.length) return false;
+    const prev = this.previous.loadedEntry(item.path);
+    if (!prev?.encoded) return false;
+    const fi = item.fileInfo;
+    const regular = isRegularMode(fi.mode);
+    if (regular && !this.unchanged(item, prev)) return false;
+    const entry = makeEntry(item.path, fi, regular
+      ? { object: prev.object, contentType: prev.contentType, entropy: prev.entropy, chunks: Number(prev.chunks), symlinkTarget: '', xattrs: [] }
+      : { object: ZERO_MAC, contentType: NOT_REGULAR_FILE, entropy: 0, chunks: 0, symlinkTarget: item.symlinkTarget ?? '', xattrs: [] });
+    if (!sameStruct(entrySchema, entry, prev) || !this.w.has(BlobType.VFS_ENTRY, prev.mac)) return false;
+    if (fi.mode & GoMode.dir) this.previous.enter(item.path);
+    this.record(item.path, entry, prev.encoded, prev.mac, regular);
+    return true;
+  }
+
+  /** Remembers a stored entry: for the trees, its directory's dirpack, summaries and progress. */
+  private record(path: string, entry: Entry, bytes: Uint8Array, mac: Uint8Array, reused: boolean): void {
+    const fi = entry.fileInfo;
+    const isDir = (fi.mode & GoMode.dir) !== 0;
+    if (path !== '/') {
+      const dir = parentPath(path);
+      let list = this.frames.get(dir);
+      if (!list) this.frames.set(dir, (list = []));
+      list.push({ name: fi.name, frame: { type: isDir ? DIRPACK_DIRECTORY : DIRPACK_FILE, entry: bytes, mac } });
+    }
+    const chunks = Number(entry.chunks);
+    this.items.set(path, { entryMac: mac, mode: fi.mode, size: fi.size, modTimeSec: fi.modTime.sec, entropy: entry.entropy, contentType: entry.contentType, chunks });
+    if (isRegularMode(fi.mode)) this.contentTypes.push([`/${entry.contentType.split(';')[0]!.trim()}${path}`, mac]);
+    if (reused) this.progress.unchanged++;
     if (isDir) this.progress.directories++;
     else this.progress.files++;
-    this.report(item.path);
+    this.report(path);
   }
 
   /** Whether stat data says a file did not change since `p` (and its content is in this store). */
@@ -248,20 +289,16 @@ class Builder {
     return same && this.w.has(BlobType.OBJECT, p.object);
   }
 
-  /** Stores a VFS entry and remembers its bytes for its parent's dirpack. */
+  /** Stores a synthesized directory's entry (no item behind it: no progress, no summary input). */
   private async putEntry(path: string, entry: Entry): Promise<Uint8Array> {
     const bytes = encodeStruct(entrySchema, entry);
-    return this.reuseEntry(path, entry, bytes, this.repo.mac.sum(bytes));
-  }
-
-  /** Records an entry whose bytes and MAC are known (stored unless the store has them). */
-  private async reuseEntry(path: string, entry: Entry, bytes: Uint8Array, mac: Uint8Array): Promise<Uint8Array> {
-    await this.w.putBlob(BlobType.VFS_ENTRY, mac, bytes); // a no-op when the store has it
+    const mac = this.repo.mac.sum(bytes);
+    await this.w.putBlob(BlobType.VFS_ENTRY, mac, bytes);
     if (path !== '/') {
       const dir = parentPath(path);
       let list = this.frames.get(dir);
       if (!list) this.frames.set(dir, (list = []));
-      list.push({ name: entry.fileInfo.name, frame: { type: entry.fileInfo.mode & GoMode.dir ? DIRPACK_DIRECTORY : DIRPACK_FILE, entry: bytes, mac } });
+      list.push({ name: entry.fileInfo.name, frame: { type: DIRPACK_DIRECTORY, entry: bytes, mac } });
     }
     return mac;
   }
@@ -318,6 +355,17 @@ class Builder {
     return { object: mac, contentType, entropy: ent, chunkCount: chunks.length, size };
   }
 
+  /**
+   * Stores a small piece of metadata (a dirpack) as a one-chunk object, hashed on this thread:
+   * in a re-backup most are already in the store, and then nothing is encoded at all.
+   */
+  private async storeSmall(bytes: Uint8Array): Promise<Uint8Array> {
+    const mac = this.repo.mac.sum(bytes);
+    await this.w.putBlob(BlobType.CHUNK, mac, bytes); // a no-op when the store has it
+    const chunk: Chunk = { version: CHUNK_VERSION, contentMac: mac, length: bytes.length, entropy: 0, flags: 0 };
+    return this.putStruct(BlobType.OBJECT, objectSchema, { version: OBJECT_VERSION, contentMac: mac, chunks: [chunk], contentType: OCTET_STREAM, entropy: 0, flags: 0 });
+  }
+
   private async storeXattr(path: string, name: string, value: Uint8Array): Promise<void> {
     async function* one() { yield value; }
     const { object } = await this.storeContent(name, one());
@@ -335,9 +383,11 @@ class Builder {
   /** Every recorded path's ancestors exist, up to "/" (plakar's relink). */
   async synthesizeAncestors(): Promise<void> {
     const paths = [...this.items.keys(), ...this.errors.keys()];
-    for (const p of paths) {
-      for (const dir of ancestors(p)) {
-        if (this.items.has(dir)) continue;
+    for (let p of paths) {
+      // walk up only while ancestors are missing: once one exists, so do all of its own
+      while (p !== '/') {
+        const dir = parentPath(p);
+        if (this.items.has(dir)) break;
         const fi: FileInfo = {
           name: baseName(dir), size: 0n, mode: (GoMode.dir | 0o750) >>> 0, modTime: { sec: 0, nsec: 0 },
           dev: 0n, ino: 0n, uid: 0n, gid: 0n, nlink: 0, username: '', groupname: '', flags: 0,
@@ -345,6 +395,7 @@ class Builder {
         const entry = makeEntry(dir, fi, { object: ZERO_MAC, contentType: NOT_REGULAR_FILE, entropy: 0, chunks: 0, symlinkTarget: '', xattrs: [] });
         const entryMac = await this.putEntry(dir, entry);
         this.items.set(dir, { entryMac, mode: fi.mode, size: 0n, modTimeSec: 0, entropy: 0, contentType: NOT_REGULAR_FILE, chunks: 0 });
+        p = dir;
       }
     }
   }
@@ -352,7 +403,7 @@ class Builder {
   /** Writes the trees and indexes; returns what the header points to. */
   async persist() {
     const summaries = this.summarize();
-    const sortedPaths = [...this.items.keys()].sort(pathCompare);
+    const sortedPaths = sortPaths([...this.items.keys()]);
     const vfsRoot = await this.tree(BlobType.VFS_BTREE, BlobType.VFS_NODE, sortedPaths.map((p) => [p, this.items.get(p)!.entryMac]), pathCompare);
     const errorEntries: [string, Uint8Array][] = [];
     for (const [path, error] of this.errors) {
@@ -373,8 +424,12 @@ class Builder {
       if (!this.items.has(dir)) continue;
       frames.sort((a, b) => compareBytewise(a.name, b.name));
       const packed = encodeDirpack(frames.map((f) => f.frame));
-      async function* one() { yield packed; }
-      dirpackEntries.push([dir, (await this.storeContent('', one(), OCTET_STREAM)).object]);
+      // below the chunker's minimum a dirpack is one chunk whatever the chunker does
+      if (packed.length <= this.repo.config.chunking.minSize) dirpackEntries.push([dir, await this.storeSmall(packed)]);
+      else {
+        async function* one() { yield packed; }
+        dirpackEntries.push([dir, (await this.storeContent('', one(), OCTET_STREAM)).object]);
+      }
     }
     this.frames.clear();
     dirpackEntries.sort((a, b) => compareBytewise(a[0], b[0]));
@@ -421,6 +476,23 @@ class Builder {
     const { descriptor } = await buildBTree(entries, (node: BTreeNode) => this.putStruct(nodeType, btreeNodeSchema, node), { compare });
     return this.putStruct(descriptorType, btreeDescriptorSchema, descriptor);
   }
+}
+
+/** Paths in PathCmp order, each path's depth counted once rather than at every comparison. */
+function sortPaths(paths: string[]): string[] {
+  const keyed = paths.map((p) => ({ p, depth: depthOf(p) }));
+  keyed.sort((a, b) => a.depth - b.depth || compareBytewise(a.p, b.p));
+  return keyed.map((k) => k.p);
+}
+
+function depthOf(p: string): number {
+  let n = 0;
+  for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) n++;
+  return n;
+}
+
+function isRegularMode(mode: number): boolean {
+  return (mode & (GoMode.dir | GoMode.symlink | GoMode.device | GoMode.namedPipe | GoMode.socket | GoMode.irregular)) === 0;
 }
 
 function makeEntry(

@@ -25,6 +25,8 @@ const AHEAD = 4;
 
 export class PreviousTree {
   private readonly listings = new Map<string, Promise<Listing>>();
+  /** the listings above that have arrived, for lookups that must not wait */
+  private readonly loaded = new Map<string, Listing>();
 
   constructor(private readonly reader: SnapshotReader) {}
 
@@ -32,6 +34,11 @@ export class PreviousTree {
   async entry(path: string): Promise<VfsEntry | undefined> {
     if (path === '/') return this.reader.stat('/');
     return (await this.listing(parentPath(path))).entries.get(path);
+  }
+
+  /** The entry at `path` if its directory's listing has arrived (else undefined). */
+  loadedEntry(path: string): VfsEntry | undefined {
+    return path === '/' ? undefined : this.loaded.get(parentPath(path))?.entries.get(path);
   }
 
   /** The walk enters directory `path`: load it and start on the next siblings. */
@@ -54,10 +61,17 @@ export class PreviousTree {
       return l;
     }
     // a directory the previous snapshot cannot list is treated as new (nothing reused)
-    l = this.reader.directory(dir).then(toListing, () => toListing([]));
-    this.listings.set(dir, l);
-    if (this.listings.size > KEEP) this.listings.delete(this.listings.keys().next().value!);
-    return l;
+    const p: Promise<Listing> = this.reader.directory(dir).then(toListing, () => toListing([])).then((listing) => {
+      if (this.listings.get(dir) === p) this.loaded.set(dir, listing); // unless evicted meanwhile
+      return listing;
+    });
+    this.listings.set(dir, p);
+    if (this.listings.size > KEEP) {
+      const oldest = this.listings.keys().next().value!;
+      this.listings.delete(oldest);
+      this.loaded.delete(oldest);
+    }
+    return p;
   }
 }
 

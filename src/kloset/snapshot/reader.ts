@@ -120,8 +120,11 @@ export class SnapshotReader {
    * (every chunk is checked against its MAC), so the frame's own MAC is taken as given.
    */
   private frameEntry(dir: string, f: { entry: Uint8Array; mac: Uint8Array }): VfsEntry {
-    const e = decodeStruct(entrySchema, f.entry);
-    return { ...e, path: dir === '/' ? `/${e.fileInfo.name}` : `${dir}/${e.fileInfo.name}`, mac: new Uint8Array(f.mac), encoded: f.entry };
+    const e = decodeStruct(entrySchema, f.entry) as VfsEntry;
+    e.path = dir === '/' ? `/${e.fileInfo.name}` : `${dir}/${e.fileInfo.name}`;
+    e.mac = f.mac; // views of the chunk, like the entry's own fields
+    e.encoded = f.entry;
+    return e;
   }
 
   private async *treeChildren(dir: string, after?: string): AsyncGenerator<VfsEntry> {
