@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/kloset/base/bytes.js';
 import { parseHashingAlgorithm, wasmMacFactory, type MacFactory } from '../../src/kloset/hashing/mac.js';
-import { nodeMacFactory } from '../../src/kloset/hashing/node/mac.js';
+import { nativeBlake3Available, nodeMacFactory } from '../../src/kloset/hashing/node/mac.js';
 
 const te = new TextEncoder();
 // Official BLAKE3 test_vectors.json: input = bytes i % 251, key "whats the Elvish word for friend".
@@ -56,6 +56,21 @@ describe.each([['wasm', wasmMacFactory], ['node', nodeMacFactory]] as [string, M
     const whole = new Uint8Array(1025); whole.set(input(1000)); whole.set(input(25), 1000);
     expect(toHex(a.digest())).toBe(toHex(mac.sum(whole)));
   });
+});
+
+it('native BLAKE3 is loaded on this platform and agrees with hash-wasm on large inputs, keyed and unkeyed', async () => {
+  expect(nativeBlake3Available()).toBe(true);
+  const { randomBytes } = await import('node:crypto');
+  for (const key of [BLAKE3_KEY, null]) {
+    const n = await nodeMacFactory('BLAKE3', key), w = await wasmMacFactory('BLAKE3', key);
+    for (const size of [4095, 4096, 65537, (1 << 20) + 3]) {
+      const data = randomBytes(size);
+      expect(toHex(n.sum(data))).toBe(toHex(w.sum(data)));
+      const s = await n.stream();
+      s.update(data.subarray(0, 1000)).update(data.subarray(1000));
+      expect(toHex(s.digest())).toBe(toHex(w.sum(data)));
+    }
+  }
 });
 
 it('hashing algorithm names', () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { entropy, sniffContentType } from '../../src/kloset/snapshot/content-type.js';
+import { entropy } from '../../src/kloset/base/entropy.js';
+import { sniffContentType } from '../../src/kloset/snapshot/content-type.js';
 import { decodeDirpack, decodeDirpackPrefix, encodeDirpack } from '../../src/kloset/snapshot/dirpack.js';
 
 describe('entropy', () => {

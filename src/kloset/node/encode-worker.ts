@@ -1,8 +1,10 @@
 /**
  * Worker-thread half of the Node blob encoder: receives the store's Configuration, key and MAC
- * key once, then hashes and encodes (compress + encrypt) blobs sent as transferred buffers.
+ * key once, then hashes, measures the entropy of and encodes (compress + encrypt) blobs sent as
+ * transferred buffers.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { entropy } from '../base/entropy.js';
 import { parseHashingAlgorithm } from '../hashing/mac.js';
 import { BlobCodec } from '../repository/blob-codec.js';
 import type { Configuration } from '../repository/config.js';
@@ -15,9 +17,10 @@ const mac = await nodePrimitives.macs(parseHashingAlgorithm(config.hashing.algor
 parentPort!.on('message', (m: { id: number; data: Uint8Array }) => {
   try {
     const address = mac.sum(m.data);
+    const e = entropy(m.data);
     const out = codec.encode(m.data);
     const owned = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice();
-    parentPort!.postMessage({ id: m.id, mac: address, data: owned }, [owned.buffer as ArrayBuffer]);
+    parentPort!.postMessage({ id: m.id, mac: address, data: owned, entropy: e }, [owned.buffer as ArrayBuffer]);
   } catch (e) {
     parentPort!.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });
   }

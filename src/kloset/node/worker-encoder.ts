@@ -10,8 +10,11 @@ import { KlosetError } from '../base/errors.js';
 import type { Configuration } from '../repository/config.js';
 import type { BlobEncoder, EncoderFactory, PreparedBlob } from '../repository/encoder.js';
 
-/** Blobs smaller than this are encoded inline: posting them costs more than encoding. */
-const INLINE_BELOW = 16 * 1024;
+/**
+ * Blobs smaller than this are encoded inline: posting one costs about as much as encoding it
+ * (a message round trip against the per-blob subkey set-up and a few µs of hashing).
+ */
+const INLINE_BELOW = 4 * 1024;
 
 /**
  * Worker threads hashing and encoding chunks: one fewer than the cores, at least one (on this
@@ -24,11 +27,11 @@ export const workerEncoderFactory: EncoderFactory = (config, key, macKey, inline
   const workers = Array.from({ length: n }, () => oneWorker(config, key, macKey, inline));
   const load = new Array<number>(n).fill(0);
   return {
-    prepare(data) {
+    prepare(data, handOver) {
       let best = 0;
       for (let i = 1; i < n; i++) if (load[i]! < load[best]!) best = i;
       load[best]!++;
-      return workers[best]!.prepare(data).finally(() => { load[best]!--; });
+      return workers[best]!.prepare(data, handOver).finally(() => { load[best]!--; });
     },
     async close() {
       await Promise.all(workers.map((w) => w.close()));
@@ -46,13 +49,18 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
   let broken = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let nextId = 1;
-  const waiting = new Map<number, { data: Uint8Array; resolve: (b: PreparedBlob) => void; reject: (e: Error) => void }>();
+  /** `data` is null when the worker took the caller's buffer (handed over) */
+  const waiting = new Map<number, { data: Uint8Array | null; resolve: (b: PreparedBlob) => void; reject: (e: Error) => void }>();
 
-  // If the worker dies (or never starts), what it held is encoded here instead: nothing is lost.
+  // If the worker dies (or never starts), what it held is encoded here instead; a blob whose
+  // buffer it took is gone with it, and its backup fails with that error (never a wrong blob).
   const fail = () => {
     broken = true;
     worker = null;
-    for (const w of waiting.values()) fallback.prepare(w.data).then(w.resolve, w.reject);
+    for (const w of waiting.values()) {
+      if (w.data) fallback.prepare(w.data).then(w.resolve, w.reject);
+      else w.reject(new KlosetError('IO', 'the blob encoder thread stopped while encoding'));
+    }
     waiting.clear();
   };
 
@@ -73,13 +81,13 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
         ? new Worker(new URL('./ts-worker.mjs', import.meta.url), { workerData: { config, key, macKey, entry: entry.href } })
         : new Worker(entry, { workerData: { config, key, macKey } });
       w.unref();
-      w.on('message', (m: { id?: number; mac?: Uint8Array; data?: Uint8Array; error?: string }) => {
+      w.on('message', (m: { id?: number; mac?: Uint8Array; data?: Uint8Array; entropy?: number; error?: string }) => {
         if (m.id === undefined) return;
         const job = waiting.get(m.id);
         waiting.delete(m.id);
         if (job) {
           if (m.error !== undefined) job.reject(new KlosetError('IO', `blob encoder: ${m.error}`));
-          else job.resolve({ mac: m.mac!, encoded: m.data! });
+          else job.resolve({ mac: m.mac!, encoded: m.data!, entropy: m.entropy! });
         }
         if (waiting.size === 0) {
           clearTimeout(idleTimer);
@@ -97,16 +105,19 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
   };
 
   return {
-    prepare(data) {
+    prepare(data, handOver) {
       if (broken || data.length < INLINE_BELOW) return fallback.prepare(data);
       clearTimeout(idleTimer);
       const w = (worker ??= start());
       if (!w) return fallback.prepare(data);
-      const owned = data.slice(); // the caller keeps its bytes (a memcpy is cheap next to encoding)
+      // a handed-over buffer that holds just these bytes moves to the worker as is; otherwise
+      // the worker gets a copy and the caller keeps its bytes
+      const take = handOver === true && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
+      const sent = take ? data : data.slice();
       const id = nextId++;
       return new Promise<PreparedBlob>((resolve, reject) => {
-        waiting.set(id, { data, resolve, reject });
-        w.postMessage({ id, data: owned }, [owned.buffer as ArrayBuffer]);
+        waiting.set(id, { data: take ? null : data, resolve, reject });
+        w.postMessage({ id, data: sent }, [sent.buffer as ArrayBuffer]);
       });
     },
     async close() {

@@ -3,6 +3,7 @@
  * an encoder and keeps several in flight; the Node engine plugs in a worker-thread encoder so
  * this CPU work runs on the second core while the main thread reads and chunks.
  */
+import { entropy } from '../base/entropy.js';
 import type { BlobCodec } from './blob-codec.js';
 import type { Mac } from '../hashing/mac.js';
 import type { Configuration } from './config.js';
@@ -12,11 +13,16 @@ export interface PreparedBlob {
   mac: Uint8Array;
   /** compressed and encrypted bytes, ready for a packfile */
   encoded: Uint8Array;
+  /** Shannon entropy of the plaintext, bits per byte (Chunk.entropy) */
+  entropy: number;
 }
 
 export interface BlobEncoder {
-  /** Computes a blob's MAC and encodes it; `data` stays the caller's. */
-  prepare(data: Uint8Array): Promise<PreparedBlob>;
+  /**
+   * Computes a blob's MAC and entropy and encodes it. With `handOver`, the caller gives up
+   * `data` (it must not use it afterwards) and a worker may take its buffer without a copy.
+   */
+  prepare(data: Uint8Array, handOver?: boolean): Promise<PreparedBlob>;
   close(): Promise<void>;
 }
 
@@ -26,7 +32,7 @@ export type EncoderFactory = (config: Configuration, key: Uint8Array | null, mac
 /** Prepares blobs on the calling thread. */
 export function inlineEncoder(codec: BlobCodec, mac: Mac): BlobEncoder {
   return {
-    prepare: async (data) => ({ mac: mac.sum(data), encoded: codec.encode(data) }),
+    prepare: async (data) => ({ mac: mac.sum(data), encoded: codec.encode(data), entropy: entropy(data) }),
     close: async () => undefined,
   };
 }

@@ -26,7 +26,7 @@ import type { RepositoryWriter } from '../repository/writer.js';
 import { buildBTree } from './btree/builder.js';
 import { compareBytewise, pathCompare } from './btree/compare.js';
 import { btreeDescriptorSchema, btreeNodeSchema, type BTreeNode } from './btree/node.js';
-import { entropy, NOT_REGULAR_FILE, OCTET_STREAM, sniffContentType } from './content-type.js';
+import { NOT_REGULAR_FILE, OCTET_STREAM, sniffContentType } from './content-type.js';
 import { DIRPACK_DIRECTORY, DIRPACK_FILE, encodeDirpack, type DirpackFrame } from './dirpack.js';
 import type { SnapshotReader, VfsEntry } from './reader.js';
 import { HEADER_VERSION, headerSchema, type Header, type IndexRef, type KeyValue } from './header.js';
@@ -201,7 +201,7 @@ class Builder {
       chunkCount = Number(prev.chunks);
     } else if (isRegular && item.open) {
       try {
-        const stored = await this.storeContent(fi.name, item.open(), undefined, true);
+        const stored = await this.storeContent(fi.name, item.open(), undefined, true, Number(fi.size));
         ({ object, contentType, chunkCount } = stored);
         ent = stored.entropy;
         size = BigInt(stored.size);
@@ -303,10 +303,16 @@ class Builder {
     return mac;
   }
 
-  /** Chunks, stores and describes a file's content; returns its Object MAC. */
-  private async storeContent(name: string, content: AsyncIterable<Uint8Array>, fixedType?: string, isFileContent = false) {
+  /**
+   * Chunks, stores and describes a file's content; returns its Object MAC. `sizeHint` (the
+   * stat size) tells whether the content may span several chunks.
+   */
+  private async storeContent(name: string, content: AsyncIterable<Uint8Array>, fixedType?: string, isFileContent = false, sizeHint = Infinity) {
     // The whole-content MAC only needs its own pass once there is a second chunk: for a
-    // one-chunk file it is the chunk's MAC (same key, same bytes).
+    // one-chunk file it is the chunk's MAC (same key, same bytes). When the size says there
+    // may be more, the pass starts with the first chunk, so every chunk can be handed over to
+    // the encoder (no copy) as soon as the whole MAC has seen it.
+    const mayHaveMore = sizeHint > this.repo.config.chunking.minSize;
     let whole: MacStream | null = null;
     const pending: Promise<boolean>[] = [];
     let firstChunk: Uint8Array | null = null;
@@ -317,27 +323,29 @@ class Builder {
       this.options.signal?.throwIfAborted();
       if (chunks.length === 0) {
         contentType = fixedType ?? (await sniffContentType(name, chunk));
-        firstChunk = chunk;
+        if (mayHaveMore) whole = (await this.repo.mac.stream()).update(chunk);
+        else firstChunk = chunk;
       } else {
         if (!whole) whole = (await this.repo.mac.stream()).update(firstChunk!);
         whole.update(chunk);
       }
-      const e = fixedType ? 0 : entropy(chunk);
-      // The chunk is hashed and encoded by the repository's encoder (another thread in Node)
-      // while the next ones are read: a few at most are pending.
-      const record: Chunk = { version: CHUNK_VERSION, contentMac: ZERO_MAC, length: chunk.length, entropy: e, flags: 0 };
+      const len = chunk.length;
+      // The chunk is hashed, measured and encoded by the repository's encoder (another thread
+      // in Node) while the next ones are read: a few at most are pending.
+      const record: Chunk = { version: CHUNK_VERSION, contentMac: ZERO_MAC, length: len, entropy: 0, flags: 0 };
       chunks.push(record);
-      await this.budget.acquire(chunk.length);
-      const put = this.repo.encoder.prepare(chunk).then((blob) => {
+      await this.budget.acquire(len);
+      const put = this.repo.encoder.prepare(chunk, whole !== null).then((blob) => {
         record.contentMac = blob.mac;
+        if (!fixedType) record.entropy = blob.entropy;
+        weighted += record.entropy * len;
         return this.w.putPrepared(BlobType.CHUNK, blob);
-      }).finally(() => this.budget.release(chunk.length));
+      }).finally(() => this.budget.release(len));
       put.catch(() => undefined); // awaited below
       pending.push(put);
       if (pending.length >= CHUNKS_IN_FLIGHT) await pending.shift();
-      size += chunk.length;
-      weighted += e * chunk.length;
-      if (isFileContent) this.progress.bytes += chunk.length;
+      size += len;
+      if (isFileContent) this.progress.bytes += len;
     }
     await Promise.all(pending);
     if (chunks.length === 0) {
