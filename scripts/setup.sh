@@ -25,3 +25,6 @@ if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_m
   npm ci --no-audit --no-fund
   cp package-lock.json node_modules/.kloset-lock-stamp
 fi
+
+# The CLI runs compiled JavaScript (bin/kloset.js falls back to the sources without it).
+npm run build --silent

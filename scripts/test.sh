@@ -4,6 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit || { echo "0 passed, 1 failed (type check)"; exit 1; }
+# the CLI tests run bin/kloset.js, which runs the build: it must be the code under test
+npm run build --silent || { echo "0 passed, 1 failed (build)"; exit 1; }
 report=$(mktemp)
 npx vitest run --reporter=default --reporter=json --outputFile="$report"
 status=$?

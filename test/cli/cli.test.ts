@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,36 @@ function run(args: string[], env: Record<string, string | undefined> = {}) {
 }
 
 describe('kloset command', () => {
+  it('runs in a child with glibc malloc tuned, which dies with it when it is SIGKILLed', async () => {
+    const src = join(work.path, 'reexec-src');
+    makeTree(src);
+    writeFileSync(join(src, 'big.bin'), Buffer.alloc(4 << 20, 7));
+    const store = join(work.path, 'reexec-store');
+    expect(run(['at', store, 'create']).status).toBe(0);
+    const id = /([0-9a-f]{64})\s*$/.exec(run(['at', store, 'backup', src]).stdout)![1]!;
+    // `cat` into a pipe nobody reads: the command blocks once the pipe is full
+    const p = spawn(process.execPath, [bin, 'at', store, 'cat', `${id}:${src}/big.bin`], {
+      env: { ...process.env, KLOSET_PASSPHRASE: 'cli test passphrase', KLOSET_CACHE_DIR: join(work.path, 'cache') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let childPid = 0;
+    for (let i = 0; i < 100 && !childPid; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const kids = readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, 'utf8').trim();
+      childPid = Number(kids.split(' ')[0] ?? 0);
+    }
+    expect(childPid).toBeGreaterThan(0);
+    const env = readFileSync(`/proc/${childPid}/environ`, 'utf8').split('\0');
+    expect(env).toContain('MALLOC_MMAP_THRESHOLD_=131072');
+    p.kill('SIGKILL');
+    let gone = false;
+    for (let i = 0; i < 100 && !gone; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      gone = !existsSync(`/proc/${childPid}`) || readFileSync(`/proc/${childPid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+    }
+    expect(gone).toBe(true);
+  });
+
   it('prints help and its version', () => {
     expect(run(['--help']).stdout).toContain('kloset at <store> backup');
     expect(run(['--version']).stdout).toMatch(/^kloset \d+\.\d+\.\d+\n$/);

@@ -5,8 +5,8 @@
  * source paths, as plakar's fs importer records them. A file or directory that cannot be read
  * becomes an error record and the walk goes on.
  */
-import { createReadStream, type BigIntStats } from 'node:fs';
-import { readFile, readdir, readlink } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { open, readFile, readdir, readlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve, sep } from 'node:path';
 import type { Importer, ImportRecord, ImportedItem } from '../../kloset/snapshot/importer.js';
@@ -19,6 +19,23 @@ const SMALL_FILE = 1n << 20n;
 
 async function* readWhole(path: string): AsyncIterable<Uint8Array> {
   yield await readFile(path);
+}
+
+/** Larger files are read piece by piece into one buffer (a fresh one per read made the heap churn). */
+const READ_SIZE = 1 << 20;
+
+async function* readPieces(path: string): AsyncIterable<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafeSlow(READ_SIZE);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, READ_SIZE, null);
+      if (bytesRead === 0) return;
+      yield buf.subarray(0, bytesRead); // valid until the next piece is asked for (Importer contract)
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 export function fileInfoFromStats(name: string, st: BigIntStats): FileInfo {
@@ -90,7 +107,7 @@ export class FsImporter implements Importer {
         }
       }
       // Small files are read in one call: a stream costs several syscalls and callbacks each.
-      if (st.isFile()) item.open = st.size <= SMALL_FILE ? () => readWhole(local) : () => createReadStream(local, { highWaterMark: 1 << 20 });
+      if (st.isFile()) item.open = st.size <= SMALL_FILE ? () => readWhole(local) : () => readPieces(local);
       if (st.isDirectory()) {
         let children: string[];
         try {

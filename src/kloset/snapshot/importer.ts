@@ -14,7 +14,10 @@ export interface ImportedItem {
   /** extended attribute names; values are read through `readXattr` */
   xattrs?: string[];
   readXattr?(name: string): Promise<Uint8Array>;
-  /** regular files: the content, read lazily and in order */
+  /**
+   * Regular files: the content, read lazily and in order. A yielded piece is only valid until
+   * the next one is requested (sources may read into one buffer over and over).
+   */
   open?(): AsyncIterable<Uint8Array>;
 }
 
