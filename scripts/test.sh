@@ -12,6 +12,7 @@ status=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  for (const f of r.testResults ?? []) for (const a of f.assertionResults ?? []) if (a.status === "failed") console.log(`FAILED: ${f.name}: ${a.fullName}`);
   console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
 ' "$report" 2>/dev/null || echo "0 passed, 1 failed (no test report)"
 rm -f "$report"
