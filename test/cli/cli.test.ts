@@ -41,14 +41,14 @@ describe('kloset command', () => {
     }
     expect(childPid).toBeGreaterThan(0);
     const env = readFileSync(`/proc/${childPid}/environ`, 'utf8').split('\0');
-    expect(env).toContain('MALLOC_MMAP_THRESHOLD_=131072');
+    expect(env, readFileSync(`/proc/${childPid}/cmdline`, 'utf8')).toContain('MALLOC_MMAP_THRESHOLD_=131072');
     p.kill('SIGKILL');
     let gone = false;
     for (let i = 0; i < 100 && !gone; i++) {
       await new Promise((r) => setTimeout(r, 20));
       gone = !existsSync(`/proc/${childPid}`) || readFileSync(`/proc/${childPid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
     }
-    expect(gone).toBe(true);
+    expect(gone, existsSync(`/proc/${childPid}`) ? readFileSync(`/proc/${childPid}/stat`, 'utf8') + readFileSync(`/proc/${childPid}/cmdline`, 'utf8') : '').toBe(true);
   });
 
   it('prints help and its version', () => {
