@@ -22,7 +22,9 @@ fi
 
 # npm ci is reproducible from the lock file; skip it when node_modules already matches.
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.kloset-lock-stamp; then
-  npm ci --no-audit --no-fund
+  # @napi-rs/blake-hash lists platform packages that were never published, which npm ci takes
+  # for a lock file out of sync; npm install resolves the same locked versions without them.
+  npm ci --no-audit --no-fund || npm install --no-audit --no-fund --no-save
   cp package-lock.json node_modules/.kloset-lock-stamp
 fi
 
