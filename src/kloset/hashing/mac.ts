@@ -36,6 +36,24 @@ export function parseHashingAlgorithm(name: string): HashingAlgorithm {
 /** Builds MACs for an algorithm; `key === null` means the unkeyed hash. */
 export type MacFactory = (algorithm: HashingAlgorithm, key: Uint8Array | null) => Promise<Mac>;
 
+/** A MacStream over a hasher's update/digest that refuses any use after its digest. */
+export function singleUseStream(update: (data: Uint8Array) => void, digest: () => Uint8Array): MacStream {
+  let done = false;
+  const s: MacStream = {
+    update(data) {
+      if (done) throw new Error('MAC stream already digested');
+      update(data);
+      return s;
+    },
+    digest() {
+      if (done) throw new Error('MAC stream already digested');
+      done = true;
+      return digest();
+    },
+  };
+  return s;
+}
+
 function fromHasher(algorithm: HashingAlgorithm, make: () => Promise<IHasher>, oneShot: IHasher): Mac {
   // Each hash-wasm hasher is a WebAssembly instance with its own memory: streams reuse
   // finished ones instead of instantiating one per file (which dominated small-file backups).
@@ -50,22 +68,11 @@ function fromHasher(algorithm: HashingAlgorithm, make: () => Promise<IHasher>, o
     async stream(): Promise<MacStream> {
       const h = idle.pop() ?? (await make());
       h.init();
-      let done = false;
-      const s: MacStream = {
-        update(data) {
-          if (done) throw new Error('MAC stream already digested');
-          h.update(data);
-          return s;
-        },
-        digest: () => {
-          if (done) throw new Error('MAC stream already digested');
-          done = true;
-          const d = h.digest('binary');
-          if (idle.length < 16) idle.push(h);
-          return d;
-        },
-      };
-      return s;
+      return singleUseStream((data) => h.update(data), () => {
+        const d = h.digest('binary');
+        if (idle.length < 16) idle.push(h);
+        return d;
+      });
     },
   };
 }

@@ -24,7 +24,7 @@ import { acquireLock } from '../repository/lock.js';
 import type { Repository } from '../repository/repository.js';
 import type { RepositoryWriter } from '../repository/writer.js';
 import { buildBTree } from './btree/builder.js';
-import { compareBytewise, pathCompare } from './btree/compare.js';
+import { compareBytewise, countSlashes, pathCompare } from './btree/compare.js';
 import { btreeDescriptorSchema, btreeNodeSchema, type BTreeNode } from './btree/node.js';
 import { NOT_REGULAR_FILE, OCTET_STREAM, sniffContentType } from './content-type.js';
 import { DIRPACK_DIRECTORY, DIRPACK_FILE, encodeDirpack, type DirpackFrame } from './dirpack.js';
@@ -488,15 +488,9 @@ class Builder {
 
 /** Paths in PathCmp order, each path's depth counted once rather than at every comparison. */
 function sortPaths(paths: string[]): string[] {
-  const keyed = paths.map((p) => ({ p, depth: depthOf(p) }));
+  const keyed = paths.map((p) => ({ p, depth: countSlashes(p) }));
   keyed.sort((a, b) => a.depth - b.depth || compareBytewise(a.p, b.p));
   return keyed.map((k) => k.p);
-}
-
-function depthOf(p: string): number {
-  let n = 0;
-  for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) n++;
-  return n;
 }
 
 function isRegularMode(mode: number): boolean {

@@ -8,7 +8,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { wasmMacFactory, type Mac, type MacFactory, type MacStream } from '../mac.js';
+import { singleUseStream, wasmMacFactory, type Mac, type MacFactory, type MacStream } from '../mac.js';
 
 type Blake3Hasher = import('@napi-rs/blake-hash').Blake3Hasher;
 type Native = typeof import('@napi-rs/blake-hash');
@@ -68,20 +68,7 @@ function nativeBlake3(n: Native, wasm: Mac, key: Uint8Array | null): Mac {
     },
     async stream(): Promise<MacStream> {
       const h = make();
-      let done = false;
-      const s: MacStream = {
-        update(data) {
-          if (done) throw new Error('MAC stream already digested');
-          h.update(data);
-          return s;
-        },
-        digest() {
-          if (done) throw new Error('MAC stream already digested');
-          done = true;
-          return new Uint8Array(h.digestBuffer());
-        },
-      };
-      return s;
+      return singleUseStream((data) => { h.update(data); }, () => new Uint8Array(h.digestBuffer()));
     },
   };
 }

@@ -60,7 +60,8 @@ export function pathCompare(a: string, b: string): number {
   return compareBytewise(a, b);
 }
 
-function countSlashes(s: string): number {
+/** The '/' count PathCmp orders by first (exported for callers that sort many paths). */
+export function countSlashes(s: string): number {
   let n = 0;
   // indexOf is a native scan, markedly faster than a charCodeAt loop over long paths
   for (let i = s.indexOf('/'); i !== -1; i = s.indexOf('/', i + 1)) n++;
