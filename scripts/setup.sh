@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the app and the tests need on a fresh Debian 12 machine with Node 20:
 # Debian packages (reference lz4/zstd tools the interop tests run; a C++ toolchain for
-# zstd-napi's native build) and the npm packages from package-lock.json.
+# zstd-napi's and keytar's native builds; libsecret + gnome-keyring + dbus for the keychain
+# tests against a real Secret Service; Ceph's radosgw for the S3 conformance run) and the npm
+# packages from package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,11 @@ command -v zstd >/dev/null || need+=(zstd)
 command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
 command -v python3 >/dev/null || need+=(python3)
+pkg-config --exists libsecret-1 2>/dev/null || need+=(libsecret-1-dev pkg-config)
+command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
+command -v dbus-run-session >/dev/null || need+=(dbus-daemon)
+command -v radosgw >/dev/null || need+=(ceph-mon ceph-osd ceph-mgr radosgw ceph-common)
+command -v curl >/dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
