@@ -8,9 +8,20 @@ import { isDir, isRegular, isSymlink, type SnapshotReader, type VfsEntry } from 
 import { assertSafeSnapshotPath, cleanPath } from '../snapshot/vfs/paths.js';
 
 export interface Destination {
+  /** files written at once (default FILES_IN_FLIGHT; a bucket wants more, its latency dominates) */
+  readonly parallelism?: number;
+  /**
+   * true: a file's extended attributes are handed to `writeFile` with its content (S3 sets an
+   * object's metadata with the upload and cannot add it afterwards); false: `setXattr` after.
+   */
+  readonly xattrsWithContent?: boolean;
   /** Creates a directory (mode and mtime may be applied in `finish`). */
   mkdir(rel: readonly string[], e: VfsEntry): Promise<void>;
-  writeFile(rel: readonly string[], e: VfsEntry, content: AsyncIterable<Uint8Array>): Promise<void>;
+  /**
+   * Writes a regular file. `content` is read lazily: a destination that finds the file already
+   * there may skip it without reading.
+   */
+  writeFile(rel: readonly string[], e: VfsEntry, content: AsyncIterable<Uint8Array>, xattrs?: ReadonlyMap<string, Uint8Array>): Promise<void>;
   symlink(rel: readonly string[], e: VfsEntry, target: string): Promise<void>;
   setXattr?(rel: readonly string[], name: string, value: Uint8Array): Promise<void>;
   /** Applies what had to wait for the children (directory modes and mtimes). */
@@ -44,10 +55,12 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
   // Files are written a few at a time (their directories exist: the walk yields a directory
   // before its content and directories are created inline).
   const inFlight = new Set<Promise<void>>();
+  const parallelism = Math.max(1, dest.parallelism ?? FILES_IN_FLIGHT);
+  const wantXattrs = options.xattrs !== false;
   for await (const e of snap.walk(root)) {
     options.signal?.throwIfAborted();
     progress.current = e.path;
-    if (inFlight.size >= FILES_IN_FLIGHT) await Promise.race(inFlight);
+    if (inFlight.size >= parallelism) await Promise.race(inFlight);
     const task = restoreOne(e);
     if (isDir(e)) await task;
     else {
@@ -73,12 +86,20 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
         progress.files++;
       } else if (isRegular(e)) {
         const counted = count(snap.content(e), progress, options);
+        if (dest.xattrsWithContent) {
+          const xattrs = new Map<string, Uint8Array>();
+          if (wantXattrs && e.extendedAttributes.length) for (const { entry, value } of await snap.xattrs(e)) xattrs.set(entry.name, value);
+          await dest.writeFile(rel, e, counted, xattrs);
+          progress.files++;
+          options.onProgress?.(progress);
+          return;
+        }
         await dest.writeFile(rel, e, counted);
         progress.files++;
       } else {
         return; // devices, pipes and sockets are not recreated
       }
-      if (options.xattrs !== false && dest.setXattr && e.extendedAttributes.length) {
+      if (wantXattrs && dest.setXattr && e.extendedAttributes.length) {
         for (const { entry, value } of await snap.xattrs(e)) await dest.setXattr(rel, entry.name, value);
       }
     } catch (err) {
