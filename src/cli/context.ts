@@ -9,15 +9,26 @@ import { Repository } from '../kloset/repository/repository.js';
 import type { KeyValue } from '../kloset/snapshot/header.js';
 import { resolveSnapshotId, SnapshotReader } from '../kloset/snapshot/reader.js';
 import { readPassphrase } from './passphrase.js';
-import { parseStoreLocation, storageFor } from './store-location.js';
+import { resolveLocation, storageFor } from './store-location.js';
 
+/**
+ * Opens `<store>` (a path, URL or @NAME). The passphrase: the override (sync's target), else the
+ * named store's own (keychain or its environment variable), else KLOSET_PASSPHRASE or a prompt.
+ */
 export async function openRepository(storeArg: string, passphraseOverride?: string): Promise<Repository> {
-  const storage = storageFor(parseStoreLocation(storeArg));
-  const config = peekConfigFile(await storage.open());
-  const passphrase = !config.encryption ? null
-    : passphraseOverride ? new TextEncoder().encode(passphraseOverride)
-    : await readPassphrase(`passphrase for ${storage.location}: `);
-  return Repository.open(storage, nodePrimitives, passphrase);
+  const params = await resolveLocation('store', storeArg);
+  const storage = storageFor(params);
+  try {
+    const config = peekConfigFile(await storage.open());
+    const given = passphraseOverride || params.passphrase;
+    const passphrase = !config.encryption ? null
+      : given ? new TextEncoder().encode(given)
+      : await readPassphrase(`passphrase for ${storage.location}: `);
+    return await Repository.open(storage, nodePrimitives, passphrase);
+  } catch (e) {
+    await storage.close();
+    throw e;
+  }
 }
 
 /** `<snap>[:<path>]` → the opened snapshot and the path (default "/"). */

@@ -1,34 +1,102 @@
 /**
- * `<store>` arguments as plakar takes them: a folder path, `fs://path` or `ptar://file.ptar`
- * (a local path ending in .ptar is a ptar too). Named `@store` references arrive with the S3 issue.
+ * `<store>`, source and destination arguments as plakar takes them: a folder path, `fs://path`,
+ * `ptar://file.ptar` (a local path ending in .ptar is a ptar too), `s3://host[:port]/bucket[/prefix]`
+ * (credentials from the AWS SDK's standard chain), or `@NAME` — a location saved with
+ * `kloset store|source|destination add`, whose options and keychain secrets come with it.
  */
 import { resolve } from 'node:path';
+import { FsDestination } from '../connectors/fs/destination.js';
+import { FsImporter } from '../connectors/fs/importer.js';
 import { FsStorage } from '../connectors/fs/storage.js';
 import { PtarStorage } from '../connectors/ptar/storage.js';
+import { S3Destination, type ConflictPolicy } from '../connectors/s3/destination.js';
+import { isS3Location, parseS3Options } from '../connectors/s3/options.js';
+import { S3Source } from '../connectors/s3/source.js';
+import { S3Storage } from '../connectors/s3/storage.js';
 import { KlosetError } from '../kloset/base/errors.js';
+import type { Destination } from '../kloset/restore/restore.js';
+import type { Importer } from '../kloset/snapshot/importer.js';
 import { CachingStorage } from '../kloset/storage/caching.js';
 import { DiskCache, sha256Hex } from '../kloset/storage/node/disk-cache.js';
 import type { Storage } from '../kloset/storage/storage.js';
+import { isNamedRef, resolveNamed, type LocationKind } from '../host/named.js';
 
-export interface StoreLocation {
-  kind: 'fs' | 'ptar';
-  path: string;
+export type Params = Record<string, string>;
+
+/** The parameters behind an argument: `@NAME` from the config (with its secrets), else `{location}`. */
+export async function resolveLocation(kind: LocationKind, arg: string): Promise<Params> {
+  return isNamedRef(arg) ? resolveNamed(kind, arg) : { location: arg };
 }
 
-export function parseStoreLocation(arg: string): StoreLocation {
-  if (arg.startsWith('@')) throw new KlosetError('UNSUPPORTED', `named stores (${arg}) are not supported yet`);
-  const m = /^([a-z0-9+]+):\/\/(.*)$/.exec(arg);
+/** Options of a location that are not the connector's own. */
+function without(params: Params, ...keys: string[]): Params {
+  const out = { ...params };
+  for (const k of keys) delete out[k];
+  return out;
+}
+
+type LocalKind = { kind: 'fs' | 'ptar'; path: string };
+
+function localLocation(location: string): LocalKind {
+  const m = /^([a-z0-9+]+):\/\/(.*)$/i.exec(location);
   if (m) {
     const [, scheme, rest] = m;
     if (scheme === 'fs') return { kind: 'fs', path: resolve(rest!) };
     if (scheme === 'ptar') return { kind: 'ptar', path: resolve(rest!) };
-    throw new KlosetError('UNSUPPORTED', `store scheme '${scheme}://' is not supported yet (fs://, ptar://)`);
+    throw new KlosetError('UNSUPPORTED', `'${scheme}://' locations are not supported (folder path, fs://, ptar://, s3://)`);
   }
-  return arg.endsWith('.ptar') ? { kind: 'ptar', path: resolve(arg) } : { kind: 'fs', path: resolve(arg) };
+  return location.endsWith('.ptar') ? { kind: 'ptar', path: resolve(location) } : { kind: 'fs', path: resolve(location) };
 }
 
-/** The storage for a location, with states cached on local disk (see CachingStorage). */
-export function storageFor(loc: StoreLocation): Storage {
-  const inner = loc.kind === 'fs' ? new FsStorage(loc.path) : new PtarStorage(loc.path);
+/** The storage for a store's parameters, with states cached on local disk (see CachingStorage). */
+export function storageFor(params: Params): Storage {
+  const location = params.location ?? '';
+  let inner: Storage;
+  if (isS3Location(location)) inner = new S3Storage(parseS3Options(without(params, 'passphrase')));
+  else {
+    const loc = localLocation(location);
+    inner = loc.kind === 'fs' ? new FsStorage(loc.path) : new PtarStorage(loc.path);
+  }
   return new CachingStorage(inner, new DiskCache(), sha256Hex);
+}
+
+export interface OpenedSource {
+  importer: Importer;
+  close(): Promise<void>;
+}
+
+export function sourceFor(params: Params): OpenedSource {
+  const location = params.location ?? '.';
+  if (isS3Location(location)) {
+    const s = new S3Source(parseS3Options(params));
+    return { importer: s, close: () => s.close() };
+  }
+  const loc = localLocation(location);
+  if (loc.kind !== 'fs') throw new KlosetError('UNSUPPORTED', `cannot back up from ${location}: sources are folders or s3:// buckets`);
+  return { importer: new FsImporter(loc.path), close: async () => {} };
+}
+
+export interface DestinationChoice {
+  conflict?: ConflictPolicy;
+  /** the snapshot came from a bucket (its keys were escaped, see connectors/s3/key-path.ts) */
+  fromBucket?: boolean;
+  signal?: AbortSignal;
+}
+
+export function destinationFor(params: Params, choice: DestinationChoice = {}): Destination {
+  const location = params.location ?? '.';
+  const conflict = (choice.conflict ?? params.conflict) as ConflictPolicy | undefined;
+  if (conflict && conflict !== 'overwrite' && conflict !== 'skip-identical') {
+    throw new KlosetError('UNSUPPORTED', `conflict must be overwrite or skip-identical (not '${conflict}')`);
+  }
+  if (isS3Location(location)) {
+    return new S3Destination(parseS3Options(without(params, 'conflict')), {
+      ...(conflict ? { conflict } : {}),
+      unescapeKeys: choice.fromBucket ?? false,
+      ...(choice.signal ? { signal: choice.signal } : {}),
+    });
+  }
+  const loc = localLocation(location);
+  if (loc.kind !== 'fs') throw new KlosetError('UNSUPPORTED', `cannot restore into ${location}: destinations are folders or s3:// buckets`);
+  return new FsDestination(loc.path);
 }

@@ -1,4 +1,3 @@
-import { FsImporter } from '../../connectors/fs/importer.js';
 import { toHex } from '../../kloset/base/bytes.js';
 import { backup as runBackup } from '../../kloset/snapshot/builder.js';
 import { latestSnapshotOf } from '../../kloset/snapshot/reader.js';
@@ -6,18 +5,22 @@ import { parseFlags } from '../args.js';
 import { backupContext, openRepository } from '../context.js';
 import { humanSize } from '../format.js';
 import { progressLine } from '../progress.js';
+import { resolveLocation, sourceFor } from '../store-location.js';
 
-/** kloset at <store> backup [-tag T] <dir>; the last stdout line holds the snapshot ID. */
+/**
+ * kloset at <store> backup [-tag T] <dir | s3://… | @source>; the last stdout line holds the
+ * snapshot ID.
+ */
 export async function backup(store: string, args: string[], argv: string[]): Promise<number> {
   const { flags, rest } = parseFlags(args, { tag: 'list', name: 'string' });
-  const dir = rest[0] ?? '.';
+  const source = sourceFor(await resolveLocation('source', rest[0] ?? '.'));
   const repo = await openRepository(store);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   const progress = progressLine();
   try {
-    const importer = new FsImporter(dir);
+    const importer = source.importer;
     const previous = await latestSnapshotOf(repo, importer);
     const result = await runBackup(repo, importer, {
       previous,
@@ -34,6 +37,7 @@ export async function backup(store: string, args: string[], argv: string[]): Pro
     return 0;
   } finally {
     process.off('SIGINT', onSignal);
+    await source.close();
     await repo.close();
   }
 }

@@ -1,11 +1,11 @@
 import { toHex } from '../../kloset/base/bytes.js';
 import { peekConfigFile } from '../../kloset/repository/config-file.js';
 import { isoTime } from '../format.js';
-import { parseStoreLocation, storageFor } from '../store-location.js';
+import { resolveLocation, storageFor } from '../store-location.js';
 
 /** kloset at <store> info — CONFIG, readable without the passphrase. */
 export async function info(store: string): Promise<number> {
-  const storage = storageFor(parseStoreLocation(store));
+  const storage = storageFor(await resolveLocation('store', store));
   try {
     const c = peekConfigFile(await storage.open());
     const id = toHex(c.repositoryId);

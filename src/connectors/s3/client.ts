@@ -15,6 +15,10 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { S3Options } from './options.js';
 import { httpStatus } from './errors.js';
 
+// The SDK warns on Node 20 that releases after January 2027 will need Node 22. The version in
+// package-lock.json runs here; a warning on every CLI run would only teach users to ignore stderr.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export interface S3ClientTuning {
   /** parallel sockets (default 64) */
   maxSockets?: number;
