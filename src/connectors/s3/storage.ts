@@ -8,7 +8,10 @@
  * - bodies up to MULTIPART_ABOVE go up as one PUT with Content-MD5 (the server checks the bytes);
  *   larger ones (packfiles) as a multipart upload of PART_SIZE parts, a few in parallel
  *   (fauxqs caps single requests at 11 MiB; real S3 at 5 GiB);
- * - ranged reads are ranged GETs; a range past the end is CORRUPT;
+ * - ranged reads are ranged GETs; a range past the end is CORRUPT. Small ranges of a packfile
+ *   (one blob each: entries, objects, chunks) are read as whole aligned blocks kept in a small
+ *   LRU (block-cache.ts): a restore reads blobs roughly in the order they were packed, so one
+ *   request then serves many blobs instead of one round trip per blob;
  * - every request goes through the SDK's retries (see client.ts); failures are KlosetErrors
  *   with one clear line (errors.ts).
  */
@@ -31,6 +34,7 @@ import { corrupt, KlosetError } from '../../kloset/base/errors.js';
 import { bodySize, type ByteRange, type PutBody, type Storage, type StorageResource } from '../../kloset/storage/storage.js';
 import { connectS3, type S3ClientTuning } from './client.js';
 import { httpStatus, s3ErrorCode, toS3Error } from './errors.js';
+import { BlockCache } from './block-cache.js';
 import { displayLocation, type S3Options } from './options.js';
 
 export const MULTIPART_ABOVE = 8 << 20;
@@ -44,8 +48,12 @@ export class S3Storage implements Storage {
   private client: S3Client | null = null;
   private connecting: Promise<S3Client> | null = null;
 
-  constructor(private readonly o: S3Options, private readonly tuning: S3ClientTuning = {}) {
+  private readonly blocks: BlockCache | null;
+
+  /** `readBlockBytes`: block size of the packfile read cache (0: every range is its own GET) */
+  constructor(private readonly o: S3Options, private readonly tuning: S3ClientTuning = {}, readBlockBytes = 1 << 20, cachedBlocks = 48) {
     this.location = displayLocation(o);
+    this.blocks = readBlockBytes > 0 ? new BlockCache(readBlockBytes, cachedBlocks) : null;
   }
 
   /** The client, made on first use (region discovery may need a request). */
@@ -148,6 +156,7 @@ export class S3Storage implements Storage {
   async put(resource: StorageResource, mac: Uint8Array, body: PutBody): Promise<void> {
     const client = await this.c();
     const key = this.key(resource, mac);
+    this.blocks?.forget(key);
     const size = bodySize(body);
     if (!Number.isSafeInteger(size) || size < 0) throw corrupt(`put body has an invalid size ${size}`);
     // CONFIG and locks stay STANDARD (plakar does the same): they are read back right away
@@ -207,7 +216,23 @@ export class S3Storage implements Storage {
         return new Uint8Array(0);
       }
     }
+    if (range && resource === 'packfile' && this.blocks && range.length <= this.blocks.blockBytes / 4) {
+      const got = await this.blocks.read(key, range, (offset, length) => this.getUpTo(client, key, offset, length));
+      if (got.length !== range.length) throw corrupt(`range ${range.offset}+${range.length} is outside ${key} (got ${got.length} bytes)`);
+      return got;
+    }
     return this.getBytes(client, key, range, `reading ${key}`);
+  }
+
+  /** Up to `length` bytes from `offset` (fewer at the end of the object; none past it). */
+  private async getUpTo(client: S3Client, key: string, offset: number, length: number): Promise<Uint8Array> {
+    try {
+      const res = await client.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
+      return await res.Body!.transformToByteArray();
+    } catch (e) {
+      if (s3ErrorCode(e) === 'InvalidRange' || httpStatus(e) === 416) return new Uint8Array(0);
+      throw toS3Error(e, this.ctx(`reading ${key}`));
+    }
   }
 
   private async size(client: S3Client, key: string): Promise<number> {
@@ -244,6 +269,7 @@ export class S3Storage implements Storage {
   async delete(resource: StorageResource, mac: Uint8Array): Promise<void> {
     const client = await this.c();
     const key = this.key(resource, mac);
+    this.blocks?.forget(key);
     try {
       await client.send(new DeleteObjectCommand({ Bucket: this.o.bucket, Key: key }));
     } catch (e) {
@@ -253,6 +279,7 @@ export class S3Storage implements Storage {
   }
 
   async close(): Promise<void> {
+    this.blocks?.clear();
     this.client?.destroy();
     this.client = null;
     this.connecting = null;
