@@ -23,6 +23,7 @@ import { connectS3, type S3ClientTuning } from './client.js';
 import { toS3Error } from './errors.js';
 import { keyToPath } from './key-path.js';
 import { metadataToXattrs } from './metadata.js';
+import { retryTransient } from './retry.js';
 import type { S3Options } from './options.js';
 
 /** Objects up to this size are fetched ahead in one GET; larger ones are streamed when read. */
@@ -118,10 +119,16 @@ export class S3Source implements Importer {
     const path = keyToPath(key);
     try {
       signal?.throwIfAborted();
+      const toError = (e: unknown) => toS3Error(e, this.ctx(`reading ${key}`));
       if ((obj.Size ?? 0) <= SMALL_OBJECT) {
-        const res = await this.client!.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key }), { abortSignal: signal });
-        const body = await res.Body!.transformToByteArray();
-        if (res.ContentLength !== undefined && body.length !== res.ContentLength) throw new Error(`read ${body.length} of ${res.ContentLength} bytes`);
+        const { res, body } = await retryTransient(async () => {
+          const res = await this.client!.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key }), { abortSignal: signal });
+          const body = await res.Body!.transformToByteArray();
+          if (res.ContentLength !== undefined && body.length !== res.ContentLength) {
+            throw new KlosetError('IO', `read ${body.length} of ${res.ContentLength} bytes (connection closed early)`);
+          }
+          return { res, body };
+        }, toError, { ...(signal ? { signal } : {}) });
         const item = this.item(path, body.length, res.LastModified ?? obj.LastModified, res.ETag ?? obj.ETag, metadataToXattrs(res, obj.StorageClass));
         item.open = async function* () {
           yield body;
@@ -132,7 +139,7 @@ export class S3Source implements Importer {
       const size = head.ContentLength ?? obj.Size ?? 0;
       const etag = head.ETag ?? obj.ETag;
       const item = this.item(path, size, head.LastModified ?? obj.LastModified, etag, metadataToXattrs(head, obj.StorageClass));
-      item.open = () => this.stream(key, etag, signal);
+      item.open = () => this.stream(key, etag, size, signal);
       return { item };
     } catch (e) {
       if (signal?.aborted) throw e;
@@ -140,15 +147,33 @@ export class S3Source implements Importer {
     }
   }
 
-  /** A large object's content; If-Match makes a change during the backup an error, not a mix. */
-  private async *stream(key: string, etag: string | undefined, signal?: AbortSignal): AsyncIterable<Uint8Array> {
-    try {
-      const res = await this.client!.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) }), { abortSignal: signal });
-      for await (const piece of res.Body as AsyncIterable<Uint8Array>) yield piece;
-    } catch (e) {
-      if (signal?.aborted) throw e;
-      // IO: the builder records it as this file's error and goes on
-      throw new KlosetError('IO', toS3Error(e, this.ctx(`reading ${key}`)).message, undefined, { cause: e });
+  /**
+   * A large object's content. If-Match makes a change during the backup an error, not a mix of
+   * two versions; a connection dropped midway resumes with a ranged GET from where it stopped.
+   */
+  private async *stream(key: string, etag: string | undefined, size: number, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+    let done = 0;
+    let failures = 0;
+    while (done < size || size === 0) {
+      try {
+        const res = await this.client!.send(new GetObjectCommand({
+          Bucket: this.o.bucket, Key: key, ...(etag ? { IfMatch: etag } : {}), ...(done ? { Range: `bytes=${done}-` } : {}),
+        }), { abortSignal: signal });
+        for await (const piece of res.Body as AsyncIterable<Uint8Array>) {
+          done += piece.length;
+          yield piece;
+        }
+        if (done >= size) return;
+        throw new KlosetError('IO', `connection closed after ${done} of ${size} bytes`);
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        const err = toS3Error(e, this.ctx(`reading ${key}`));
+        if (err.code !== 'IO' || ++failures >= 5) {
+          // IO: the builder records it as this file's error and goes on
+          throw new KlosetError('IO', err.message, undefined, { cause: e });
+        }
+        await new Promise((r) => setTimeout(r, 100 * 2 ** failures));
+      }
     }
   }
 

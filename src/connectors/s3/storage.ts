@@ -36,6 +36,7 @@ import { connectS3, type S3ClientTuning } from './client.js';
 import { httpStatus, s3ErrorCode, toS3Error } from './errors.js';
 import { BlockCache } from './block-cache.js';
 import { displayLocation, type S3Options } from './options.js';
+import { retryTransient } from './retry.js';
 
 export const MULTIPART_ABOVE = 8 << 20;
 export const PART_SIZE = 8 << 20;
@@ -226,13 +227,17 @@ export class S3Storage implements Storage {
 
   /** Up to `length` bytes from `offset` (fewer at the end of the object; none past it). */
   private async getUpTo(client: S3Client, key: string, offset: number, length: number): Promise<Uint8Array> {
-    try {
-      const res = await client.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
-      return await res.Body!.transformToByteArray();
-    } catch (e) {
-      if (s3ErrorCode(e) === 'InvalidRange' || httpStatus(e) === 416) return new Uint8Array(0);
-      throw toS3Error(e, this.ctx(`reading ${key}`));
-    }
+    return retryTransient(async () => {
+      try {
+        const res = await client.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
+        const bytes = await res.Body!.transformToByteArray();
+        if (res.ContentLength !== undefined && bytes.length !== res.ContentLength) throw new KlosetError('IO', `${key}: connection closed early`);
+        return bytes;
+      } catch (e) {
+        if (s3ErrorCode(e) === 'InvalidRange' || httpStatus(e) === 416) return new Uint8Array(0);
+        throw e;
+      }
+    }, (e) => toS3Error(e, this.ctx(`reading ${key}`)));
   }
 
   private async size(client: S3Client, key: string): Promise<number> {
@@ -245,20 +250,17 @@ export class S3Storage implements Storage {
   }
 
   private async getBytes(client: S3Client, key: string, range: ByteRange | undefined, what: string): Promise<Uint8Array> {
-    let bytes: Uint8Array;
-    try {
+    const bytes = await retryTransient(async () => {
       const res = await client.send(new GetObjectCommand({
         Bucket: this.o.bucket,
         Key: key,
         ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
       }));
-      bytes = await res.Body!.transformToByteArray();
-      if (!range && res.ContentLength !== undefined && bytes.length !== res.ContentLength) {
-        throw corrupt(`${key}: read ${bytes.length} of ${res.ContentLength} bytes`);
-      }
-    } catch (e) {
-      throw toS3Error(e, this.ctx(what));
-    }
+      const got = await res.Body!.transformToByteArray();
+      // a body shorter than its Content-Length is a dropped connection, not a short object
+      if (res.ContentLength !== undefined && got.length !== res.ContentLength) throw new KlosetError('IO', `${key}: read ${got.length} of ${res.ContentLength} bytes`);
+      return got;
+    }, (e) => toS3Error(e, this.ctx(what)));
     // S3 answers a range that runs past the end with what there is: the caller's index is wrong
     if (range && bytes.length !== range.length) {
       throw corrupt(`range ${range.offset}+${range.length} is outside ${key} (got ${bytes.length} bytes)`);
