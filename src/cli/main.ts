@@ -7,6 +7,7 @@ import { isKlosetError } from '../kloset/base/errors.js';
 import { backup } from './commands/backup.js';
 import { cat } from './commands/cat.js';
 import { check } from './commands/check.js';
+import { configCommand } from './commands/config.js';
 import { create } from './commands/create.js';
 import { info } from './commands/info.js';
 import { ls } from './commands/ls.js';
@@ -27,6 +28,9 @@ const HELP = `usage: kloset [--version] [--help] at <store> <command> [args]
   kloset at <store> rm <snap>...
   kloset at <store> sync [<snap>...] to <store>
   kloset at <store> info
+  kloset store|source|destination add [-f] <name> <location> [key=value...]
+  kloset store|source|destination ls [<name>]
+  kloset store|source|destination rm <name>...
 
 The passphrase of an encrypted store comes from KLOSET_PASSPHRASE (or PLAKAR_PASSPHRASE), else
 a hidden prompt on a terminal. <snap> is a snapshot ID or a unique prefix of one.
@@ -52,6 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`kloset ${version()}\n`);
     return 0;
   }
+  if (first === 'store' || first === 'source' || first === 'destination') return configCommand(first, rest);
   if (first !== 'at') {
     process.stderr.write(`kloset: unknown command '${argv.join(' ')}' (try 'kloset --help')\n`);
     return 2;
