@@ -142,10 +142,10 @@ export async function writeConfig(file: string, cfg: ConfigFile): Promise<void> 
   await d?.close();
 }
 
-const LOCK_STALE_MS = 30_000;
+const LOCK_STALE_MS = 90_000; // longer than a keychain call may take (unlock prompt, 60 s timeout)
 const LOCK_WAIT_MS = 5_000;
 
-/** Runs `fn` holding `<file>.lock` (created exclusively; one older than 30 s is a crashed holder's). */
+/** Runs `fn` holding `<file>.lock` (created exclusively; one older than 90 s is a crashed holder's). */
 async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
   const lock = `${file}.lock`;
   await mkdir(dirname(file), { recursive: true, mode: 0o700 }).catch((e: Error) => {
