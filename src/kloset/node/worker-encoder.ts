@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { KlosetError } from '../base/errors.js';
+import { KlosetError, type ErrorCode } from '../base/errors.js';
 import type { Configuration } from '../repository/config.js';
 import type { BlobEncoder, EncoderFactory, PreparedBlob } from '../repository/encoder.js';
 
@@ -33,6 +33,12 @@ export const workerEncoderFactory: EncoderFactory = (config, key, macKey, inline
       load[best]!++;
       return workers[best]!.prepare(data, handOver).finally(() => { load[best]!--; });
     },
+    decode(stored, maxSize, address) {
+      let best = 0;
+      for (let i = 1; i < n; i++) if (load[i]! < load[best]!) best = i;
+      load[best]!++;
+      return workers[best]!.decode!(stored, maxSize, address).finally(() => { load[best]!--; });
+    },
     async close() {
       await Promise.all(workers.map((w) => w.close()));
     },
@@ -49,8 +55,12 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
   let broken = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let nextId = 1;
-  /** `data` is null when the worker took the caller's buffer (handed over) */
-  const waiting = new Map<number, { data: Uint8Array | null; resolve: (b: PreparedBlob) => void; reject: (e: Error) => void }>();
+  /**
+   * `data` is null when the worker took the caller's buffer (handed over); `redo` runs the job
+   * inline when the worker dies before answering (a decode always sends a copy)
+   */
+  interface Job { data: Uint8Array | null; redo: (data: Uint8Array) => void; resolve: (m: WorkerAnswer) => void; reject: (e: Error) => void }
+  const waiting = new Map<number, Job>();
 
   // If the worker dies (or never starts), what it held is encoded here instead; a blob whose
   // buffer it took is gone with it, and its backup fails with that error (never a wrong blob).
@@ -58,7 +68,7 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
     broken = true;
     worker = null;
     for (const w of waiting.values()) {
-      if (w.data) fallback.prepare(w.data).then(w.resolve, w.reject);
+      if (w.data) w.redo(w.data);
       else w.reject(new KlosetError('IO', 'the blob encoder thread stopped while encoding'));
     }
     waiting.clear();
@@ -81,13 +91,13 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
         ? new Worker(new URL('./ts-worker.mjs', import.meta.url), { workerData: { config, key, macKey, entry: entry.href } })
         : new Worker(entry, { workerData: { config, key, macKey } });
       w.unref();
-      w.on('message', (m: { id?: number; mac?: Uint8Array; data?: Uint8Array; entropy?: number; error?: string }) => {
+      w.on('message', (m: WorkerAnswer) => {
         if (m.id === undefined) return;
         const job = waiting.get(m.id);
         waiting.delete(m.id);
         if (job) {
-          if (m.error !== undefined) job.reject(new KlosetError('IO', `blob encoder: ${m.error}`));
-          else job.resolve({ mac: m.mac!, encoded: m.data!, entropy: m.entropy! });
+          if (m.error !== undefined) job.reject(new KlosetError(m.code ?? 'IO', m.code ? m.error : `blob encoder: ${m.error}`));
+          else job.resolve(m);
         }
         if (waiting.size === 0) {
           clearTimeout(idleTimer);
@@ -116,8 +126,31 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
       const sent = take ? data : data.slice();
       const id = nextId++;
       return new Promise<PreparedBlob>((resolve, reject) => {
-        waiting.set(id, { data: take ? null : data, resolve, reject });
+        waiting.set(id, {
+          data: take ? null : data,
+          redo: (d) => fallback.prepare(d).then(resolve, reject),
+          resolve: (m) => resolve({ mac: m.mac!, encoded: m.data!, entropy: m.entropy! }),
+          reject,
+        });
         w.postMessage({ id, data: sent }, [sent.buffer as ArrayBuffer]);
+      });
+    },
+    decode(stored, maxSize, address) {
+      if (broken || stored.length < INLINE_BELOW) return fallback.decode!(stored, maxSize, address);
+      clearTimeout(idleTimer);
+      const w = (worker ??= start());
+      if (!w) return fallback.decode!(stored, maxSize, address);
+      const id = nextId++;
+      // a range read from storage is usually a view into a larger buffer: send a copy
+      const sent = stored.slice();
+      return new Promise<Uint8Array>((resolve, reject) => {
+        waiting.set(id, {
+          data: stored,
+          redo: (d) => fallback.decode!(d, maxSize, address).then(resolve, reject),
+          resolve: (m) => resolve(m.data!),
+          reject,
+        });
+        w.postMessage({ id, data: sent, decode: { maxSize, address } }, [sent.buffer as ArrayBuffer]);
       });
     },
     async close() {
@@ -126,6 +159,8 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
     },
   };
 }
+
+interface WorkerAnswer { id?: number; mac?: Uint8Array; data?: Uint8Array; entropy?: number; error?: string; code?: ErrorCode }
 
 /** A worker without work for this long is stopped (a new one starts when needed). */
 const IDLE_MS = 1000;

@@ -23,6 +23,12 @@ export interface BlobEncoder {
    * `data` (it must not use it afterwards) and a worker may take its buffer without a copy.
    */
   prepare(data: Uint8Array, handOver?: boolean): Promise<PreparedBlob>;
+  /**
+   * Decodes a stored blob and checks it against its address (BlobCodec.decodeVerified), off the
+   * calling thread when the encoder has workers. Optional: without it blobs decode inline.
+   * Fails with the codec's codes (CORRUPT, INTEGRITY, AUTH).
+   */
+  decode?(stored: Uint8Array, maxSize: number, address: Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -33,6 +39,7 @@ export type EncoderFactory = (config: Configuration, key: Uint8Array | null, mac
 export function inlineEncoder(codec: BlobCodec, mac: Mac): BlobEncoder {
   return {
     prepare: async (data) => ({ mac: mac.sum(data), encoded: codec.encode(data), entropy: entropy(data) }),
+    decode: async (stored, maxSize, address) => codec.decodeVerified(stored, maxSize, mac, address),
     close: async () => undefined,
   };
 }

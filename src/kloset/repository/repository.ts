@@ -114,6 +114,8 @@ export class Repository {
     }
     try {
       if (type === BlobType.SNAPSHOT || type === BlobType.SIGNATURE) return this.codec.decode(stored, MAX_BLOB_SIZE);
+      // chunks (the bulk of a restore) decode on the encoder's worker when it has one
+      if (type === BlobType.CHUNK && this.encoder.decode) return await this.encoder.decode(stored, MAX_BLOB_SIZE, mac);
       return this.codec.decodeVerified(stored, MAX_BLOB_SIZE, this.mac, mac);
     } catch (e) {
       // a wrong key was ruled out by the canary: a failing tag here is damaged data

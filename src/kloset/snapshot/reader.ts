@@ -221,8 +221,8 @@ export class SnapshotReader {
       p.catch(() => undefined); // awaited in order below
       pending.push(p);
     };
-    // The first chunk is fetched alone so it reaches the consumer as soon as possible (decoding
-    // happens on this thread: prefetched chunks would be decoded before it is delivered).
+    // The first chunk is fetched alone so it reaches the consumer as soon as possible (small
+    // chunks decode on this thread: prefetched ones would be decoded before it is delivered).
     if (wanted.length) fetch(0);
     for (let i = 0; i < wanted.length; i++) {
       if (i > 0) while (pending.length < Math.min(wanted.length, i + 1 + READ_AHEAD)) fetch(pending.length);
