@@ -17,13 +17,14 @@ import { sync } from './commands/sync.js';
 
 const HELP = `usage: kloset [--version] [--help] at <store> <command> [args]
 
-<store> is a folder path, fs://path or ptar://file.ptar
+<store> is a folder path, fs://path, ptar://file.ptar, s3://host[:port]/bucket[/prefix] or @name
+(a store saved with 'kloset store add'). Sources and destinations take the same forms.
 
   kloset at <store> create [-plaintext] [-no-compression] [-hashing sha256|blake3]
-  kloset at <store> backup [-tag T] <dir>
+  kloset at <store> backup [-tag T] <dir | s3://… | @source>
   kloset at <store> ls [<snap>[:<path>]]
   kloset at <store> cat <snap>:<path>
-  kloset at <store> restore -to <dir> <snap>[:<path>]
+  kloset at <store> restore -to <dir | s3://… | @destination> [-conflict overwrite|skip-identical] <snap>[:<path>]
   kloset at <store> check [<snap>]
   kloset at <store> rm <snap>...
   kloset at <store> sync [<snap>...] to <store>
@@ -32,11 +33,17 @@ const HELP = `usage: kloset [--version] [--help] at <store> <command> [args]
   kloset store|source|destination ls [<name>]
   kloset store|source|destination rm <name>...
 
-The passphrase of an encrypted store comes from KLOSET_PASSPHRASE (or PLAKAR_PASSPHRASE), else
-a hidden prompt on a terminal. <snap> is a snapshot ID or a unique prefix of one.
+S3 options (key=value): access_key, secret_access_key, session_token, use_tls (default true),
+tls_insecure_no_verify, storage_class, region, addressing=auto|path|virtual, endpoint, profile.
+Without keys the AWS SDK's credential chain is used (environment, ~/.aws). Secrets
+(secret_access_key, session_token, passphrase) go to the OS keychain, never to the config file;
+without a keychain set KLOSET_<KIND>_<NAME>_<KEY>, e.g. KLOSET_SOURCE_PHOTOS_SECRET_ACCESS_KEY.
 
-sync asks for the target store's passphrase through KLOSET_TO_PASSPHRASE (else the same one).
-Not implemented yet: ui, maintenance, named @stores, S3, writing ptar files (see README.md).
+The passphrase of an encrypted store comes from its saved passphrase (@name), KLOSET_PASSPHRASE
+(or PLAKAR_PASSPHRASE), else a hidden prompt on a terminal. <snap> is a snapshot ID or a unique
+prefix of one. sync asks for the target store's passphrase through KLOSET_TO_PASSPHRASE (else
+the same one).
+Not implemented yet: ui, maintenance, writing ptar files (see README.md).
 `;
 
 const PLANNED = new Set(['ui']);
