@@ -64,6 +64,13 @@ describe('parseS3Options', () => {
     expect(withToken.credentials?.sessionToken).toBe('T');
   });
 
+  it('takes an SSE-C key only when it is the base64 of 32 bytes', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(parseS3Options({ location: 's3://h/b', sse_customer_key: key, ...keys }).sseCustomerKey).toBe(key);
+    expect(code(() => parseS3Options({ location: 's3://h/b', sse_customer_key: Buffer.alloc(16).toString('base64'), ...keys }))).toMatch(/32-byte key/);
+    expect(code(() => parseS3Options({ location: 's3://h/b', sse_customer_key: '!!!', ...keys }))).toMatch(/32-byte key/);
+  });
+
   it('refuses malformed locations and unknown options with one clear line', () => {
     expect(code(() => parseS3Options({ location: 'http://h/b', ...keys }))).toMatch(/is not s3:\/\/host/);
     expect(code(() => parseS3Options({ location: 's3://h', ...keys }))).toMatch(/names no bucket/);

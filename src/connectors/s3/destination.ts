@@ -118,7 +118,8 @@ export class S3Destination implements Destination {
       if (existing?.size !== size) existing = undefined; // cannot be identical: upload without a comparison
     }
 
-    const params = { Bucket: this.o.bucket, Key: key, ...meta, ...(storageClass ? { StorageClass: storageClass as StorageClass } : {}) };
+    const sse = this.o.sseCustomerKey ? { SSECustomerAlgorithm: 'AES256', SSECustomerKey: this.o.sseCustomerKey } : {};
+    const params = { Bucket: this.o.bucket, Key: key, ...meta, ...sse, ...(storageClass ? { StorageClass: storageClass as StorageClass } : {}) };
     try {
       if (size <= MULTIPART_ABOVE) {
         const bytes = await collect(content, size, key);
@@ -152,7 +153,7 @@ export class S3Destination implements Destination {
 
   private async head(client: S3Client, key: string): Promise<{ size: number; etag: string } | undefined> {
     try {
-      const h = await client.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: key }), { abortSignal: this.opts.signal });
+      const h = await client.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: key, ...(this.o.sseCustomerKey ? { SSECustomerAlgorithm: 'AES256', SSECustomerKey: this.o.sseCustomerKey } : {}) }), { abortSignal: this.opts.signal });
       return { size: h.ContentLength ?? -1, etag: h.ETag ?? '' };
     } catch (e) {
       const err = toS3Error(e, this.ctx(`checking ${key}`));

@@ -41,16 +41,18 @@ export interface S3Options {
   credentials?: S3Credentials;
   /** a named profile of ~/.aws/config for the standard chain */
   profile?: string;
+  /** SSE-C: base64 of a 256-bit key the server encrypts the store's objects with (plakar's sse_customer_key) */
+  sseCustomerKey?: string;
 }
 
 /** Option names every S3 connector accepts (others are rejected, so typos do not pass silently). */
 export const S3_OPTION_NAMES = new Set([
   'location', 'access_key', 'secret_access_key', 'session_token', 'use_tls', 'tls_insecure_no_verify',
-  'storage_class', 'region', 'addressing', 'virtual_host', 'endpoint', 'profile',
+  'storage_class', 'region', 'addressing', 'virtual_host', 'endpoint', 'profile', 'sse_customer_key',
 ]);
 
 /** The options that are secrets: they live in the OS keychain, never in config files or logs. */
-export const S3_SECRET_OPTIONS = new Set(['secret_access_key', 'session_token']);
+export const S3_SECRET_OPTIONS = new Set(['secret_access_key', 'session_token', 'sse_customer_key']);
 
 const AWS_HOST = /^s3(?:[.-]([a-z0-9-]+))?\.amazonaws\.com(?:\.cn)?$/;
 
@@ -113,12 +115,24 @@ export function parseS3Options(params: Readonly<Record<string, string>>): S3Opti
     throw new KlosetError('AUTH', 'S3: secret_access_key is set without access_key');
   }
 
+  const sse = params.sse_customer_key;
+  if (sse !== undefined && sse !== '') {
+    let raw: Uint8Array;
+    try {
+      raw = Uint8Array.from(atob(sse), (c) => c.charCodeAt(0));
+    } catch {
+      raw = new Uint8Array(0);
+    }
+    if (raw.length !== 32) throw new KlosetError('UNSUPPORTED', 'S3: sse_customer_key must be the base64 of a 32-byte key');
+  }
+
   return {
     endpoint, host, bucket, prefix, useTls, tlsInsecureNoVerify, forcePathStyle,
     ...(storageClass ? { storageClass } : {}),
     ...(region ? { region } : {}),
     ...(credentials ? { credentials } : {}),
     ...(params.profile ? { profile: params.profile } : {}),
+    ...(sse ? { sseCustomerKey: sse } : {}),
   };
 }
 

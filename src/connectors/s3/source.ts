@@ -36,9 +36,12 @@ export class S3Source implements Importer {
   readonly origin: string;
   readonly root: string;
   private client: S3Client | null = null;
+  /** SSE-C objects can only be read with their key */
+  private readonly sse: { SSECustomerAlgorithm?: string; SSECustomerKey?: string };
 
   constructor(private readonly o: S3Options, private readonly tuning: S3ClientTuning = {}) {
     this.origin = `${o.host}/${o.bucket}`;
+    this.sse = o.sseCustomerKey ? { SSECustomerAlgorithm: 'AES256', SSECustomerKey: o.sseCustomerKey } : {};
     this.root = o.prefix ? keyToPath(o.prefix.replace(/\/$/, '')) : '/';
   }
 
@@ -122,7 +125,7 @@ export class S3Source implements Importer {
       const toError = (e: unknown) => toS3Error(e, this.ctx(`reading ${key}`));
       if ((obj.Size ?? 0) <= SMALL_OBJECT) {
         const { res, body } = await retryTransient(async () => {
-          const res = await this.client!.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key }), { abortSignal: signal });
+          const res = await this.client!.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key, ...this.sse }), { abortSignal: signal });
           const body = await res.Body!.transformToByteArray();
           if (res.ContentLength !== undefined && body.length !== res.ContentLength) {
             throw new KlosetError('IO', `read ${body.length} of ${res.ContentLength} bytes (connection closed early)`);
@@ -135,7 +138,7 @@ export class S3Source implements Importer {
         };
         return { item };
       }
-      const head = await this.client!.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: key }), { abortSignal: signal });
+      const head = await this.client!.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: key, ...this.sse }), { abortSignal: signal });
       const size = head.ContentLength ?? obj.Size ?? 0;
       const etag = head.ETag ?? obj.ETag;
       const item = this.item(path, size, head.LastModified ?? obj.LastModified, etag, metadataToXattrs(head, obj.StorageClass));
@@ -157,7 +160,7 @@ export class S3Source implements Importer {
     while (done < size || size === 0) {
       try {
         const res = await this.client!.send(new GetObjectCommand({
-          Bucket: this.o.bucket, Key: key, ...(etag ? { IfMatch: etag } : {}), ...(done ? { Range: `bytes=${done}-` } : {}),
+          Bucket: this.o.bucket, Key: key, ...(etag ? { IfMatch: etag } : {}), ...(done ? { Range: `bytes=${done}-` } : {}), ...this.sse,
         }), { abortSignal: signal });
         for await (const piece of res.Body as AsyncIterable<Uint8Array>) {
           done += piece.length;

@@ -50,11 +50,14 @@ export class S3Storage implements Storage {
   private connecting: Promise<S3Client> | null = null;
 
   private readonly blocks: BlockCache | null;
+  /** SSE-C parameters sent with every object request (the SDK adds the key's MD5) */
+  private readonly sse: { SSECustomerAlgorithm?: string; SSECustomerKey?: string };
 
   /** `readBlockBytes`: block size of the packfile read cache (0: every range is its own GET) */
   constructor(private readonly o: S3Options, private readonly tuning: S3ClientTuning = {}, readBlockBytes = 1 << 20, cachedBlocks = 48) {
     this.location = displayLocation(o);
     this.blocks = readBlockBytes > 0 ? new BlockCache(readBlockBytes, cachedBlocks) : null;
+    this.sse = o.sseCustomerKey ? { SSECustomerAlgorithm: 'AES256', SSECustomerKey: o.sseCustomerKey } : {};
   }
 
   /** The client, made on first use (region discovery may need a request). */
@@ -109,7 +112,7 @@ export class S3Storage implements Storage {
 
   private async exists(client: S3Client, key: string): Promise<boolean> {
     try {
-      await client.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: key }));
+      await client.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: key, ...this.sse }));
       return true;
     } catch (e) {
       const err = toS3Error(e, this.ctx(`checking ${key}`));
@@ -175,6 +178,7 @@ export class S3Storage implements Storage {
         Body: Readable.from(body instanceof Uint8Array ? [body] : checkedStream(body, size), { objectMode: false }),
         ContentLength: size,
         ...(storageClass ? { StorageClass: storageClass as StorageClass } : {}),
+        ...this.sse,
       },
       partSize: PART_SIZE,
       queueSize: PARTS_IN_FLIGHT,
@@ -196,6 +200,7 @@ export class S3Storage implements Storage {
         ContentLength: bytes.length,
         ContentMD5: createHash('md5').update(bytes).digest('base64'),
         ...(storageClass ? { StorageClass: storageClass as StorageClass } : {}),
+        ...this.sse,
       }));
     } catch (e) {
       throw toS3Error(e, this.ctx(what));
@@ -229,7 +234,7 @@ export class S3Storage implements Storage {
   private async getUpTo(client: S3Client, key: string, offset: number, length: number): Promise<Uint8Array> {
     return retryTransient(async () => {
       try {
-        const res = await client.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
+        const res = await client.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}`, ...this.sse }));
         const bytes = await res.Body!.transformToByteArray();
         if (res.ContentLength !== undefined && bytes.length !== res.ContentLength) throw new KlosetError('IO', `${key}: connection closed early`);
         return bytes;
@@ -242,7 +247,7 @@ export class S3Storage implements Storage {
 
   private async size(client: S3Client, key: string): Promise<number> {
     try {
-      const h = await client.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: key }));
+      const h = await client.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: key, ...this.sse }));
       return h.ContentLength ?? 0;
     } catch (e) {
       throw toS3Error(e, this.ctx(`reading ${key}`));
@@ -255,6 +260,7 @@ export class S3Storage implements Storage {
         Bucket: this.o.bucket,
         Key: key,
         ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
+        ...this.sse,
       }));
       const got = await res.Body!.transformToByteArray();
       // a body shorter than its Content-Length is a dropped connection, not a short object
