@@ -110,6 +110,27 @@ describe('S3Storage', () => {
     await s.close();
   });
 
+  it.skipIf(process.env.KLOSET_TEST_S3_KIND !== 'radosgw')('without keys, the SDK credential chain (environment) is used', async () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = s3.accessKey;
+    process.env.AWS_SECRET_ACCESS_KEY = s3.secretKey;
+    try {
+      const s = new S3Storage(parseS3Options({ location: `s3://${s3.host}/${shared}/chain`, use_tls: 'false' }), { maxAttempts: 3 });
+      await s.create(new Uint8Array([4, 2]));
+      expect([...await s.open()]).toEqual([4, 2]);
+      await s.close();
+      process.env.AWS_SECRET_ACCESS_KEY = 'wrong';
+      const bad = new S3Storage(parseS3Options({ location: `s3://${s3.host}/${shared}/chain`, use_tls: 'false' }), { maxAttempts: 1 });
+      await rejectsWith(bad.open(), 'AUTH');
+      await bad.close();
+    } finally {
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      else process.env.AWS_ACCESS_KEY_ID = saved.id;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    }
+  });
+
   it('an unreachable endpoint is IO "cannot reach", quickly', async () => {
     const s = new S3Storage(parseS3Options({ location: 's3://127.0.0.1:9/b', access_key: 'a', secret_access_key: 'b', use_tls: 'false' }), { maxAttempts: 2 });
     const t0 = Date.now();
