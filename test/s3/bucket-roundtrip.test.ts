@@ -173,6 +173,26 @@ describe('bucket backup and restore', () => {
     }
   });
 
+  it('a re-backup skips unchanged objects (content and metadata from the previous snapshot) and re-reads changed ones', async () => {
+    const prev = await SnapshotReader.open(repo, snapId);
+    await s3.client().send(new PutObjectCommand({ Bucket: source, Key: 'plain.txt', Body: 'changed!', ContentType: 'text/x-changed' }));
+    const src = new S3Source(opts(source));
+    const again = await backup(repo, src, { previous: prev });
+    await src.close();
+    expect(again.progress.errors).toBe(0);
+    expect(again.progress.unchanged).toBe(Object.keys(KEYS).length - 1);
+    expect(src.requests, 'only the changed object is read').toMatchObject({ get: 1, head: 0 });
+    const snap = await SnapshotReader.open(repo, again.snapshotId);
+    const meta = async (path: string) => new Map((await snap.xattrs((await snap.stat(path))!)).map(({ entry, value }) => [entry.name, new TextDecoder().decode(value)]));
+    expect((await meta('/dir/with space/and+plus.json')).get('user.s3.meta.owner')).toBe('ann');
+    expect((await meta('/plain.txt')).get('user.s3.content-type')).toBe('text/x-changed');
+    const parts: Uint8Array[] = [];
+    for await (const p of snap.content((await snap.stat('/plain.txt'))!)) parts.push(p);
+    expect(Buffer.concat(parts).toString()).toBe('changed!');
+    expect((await checkSnapshot(snap)).problems).toEqual([]);
+    await s3.client().send(new PutObjectCommand({ Bucket: source, Key: 'plain.txt', Body: KEYS['plain.txt']!.body, ContentType: 'text/plain' }));
+  }, 120_000);
+
   it('an archived or unreadable object is an error entry and the backup goes on', async () => {
     const bucket = await s3.createBucket('err');
     await s3.client().send(new PutObjectCommand({ Bucket: bucket, Key: 'ok.txt', Body: 'fine' }));

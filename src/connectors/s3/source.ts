@@ -13,10 +13,10 @@
  * An object that cannot be read (archived in GLACIER, access denied, deleted meanwhile) becomes
  * an error entry and the backup goes on.
  */
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type GetObjectCommandOutput, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import { KlosetError } from '../../kloset/base/errors.js';
 import { ByteBudget } from '../../kloset/base/byte-budget.js';
-import type { ImportedItem, Importer, ImportRecord } from '../../kloset/snapshot/importer.js';
+import type { ImportedItem, Importer, ImportRecord, ScanHints } from '../../kloset/snapshot/importer.js';
 import type { FileInfo } from '../../kloset/snapshot/vfs/file-info.js';
 import { goModeFromPosix } from '../../kloset/snapshot/vfs/go-mode.js';
 import { connectS3, type S3ClientTuning } from './client.js';
@@ -36,6 +36,8 @@ export class S3Source implements Importer {
   readonly origin: string;
   readonly root: string;
   private client: S3Client | null = null;
+  /** requests made by the last scans (what a re-backup saves shows here) */
+  readonly requests = { list: 0, get: 0, head: 0 };
   /** SSE-C objects can only be read with their key */
   private readonly sse: { SSECustomerAlgorithm?: string; SSECustomerKey?: string };
 
@@ -54,7 +56,7 @@ export class S3Source implements Importer {
     this.client = null;
   }
 
-  async *scan(signal?: AbortSignal): AsyncIterable<ImportRecord> {
+  async *scan(signal?: AbortSignal, hints: ScanHints = {}): AsyncIterable<ImportRecord> {
     this.client ??= (await connectS3(this.o, this.tuning).catch((e: unknown) => { throw toS3Error(e, this.ctx('connecting')); })).client;
     const budget = new ByteBudget(PREFETCH_BYTES);
     const queue: { size: number; rec: Promise<ImportRecord> }[] = [];
@@ -71,7 +73,7 @@ export class S3Source implements Importer {
       }
       const size = (obj.Size ?? 0) <= SMALL_OBJECT ? obj.Size ?? 0 : 0;
       await budget.acquire(size);
-      queue.push({ size, rec: this.record(obj, signal) });
+      queue.push({ size, rec: this.record(obj, hints, signal) });
       while (queue.length >= PREFETCH_OBJECTS) yield await take();
     }
     while (queue.length) yield await take();
@@ -110,6 +112,7 @@ export class S3Source implements Importer {
 
   private async page(token: string | undefined, signal?: AbortSignal) {
     try {
+      this.requests.list++;
       return await this.client!.send(new ListObjectsV2Command({ Bucket: this.o.bucket, Prefix: this.o.prefix || undefined, ContinuationToken: token }), { abortSignal: signal });
     } catch (e) {
       throw toS3Error(e, this.ctx(`listing ${this.o.prefix || 'the bucket'}`));
@@ -117,14 +120,17 @@ export class S3Source implements Importer {
   }
 
   /** Never rejects: a failure is the object's error record. */
-  private async record(obj: _Object, signal?: AbortSignal): Promise<ImportRecord> {
+  private async record(obj: _Object, hints: ScanHints, signal?: AbortSignal): Promise<ImportRecord> {
     const key = obj.Key!;
     const path = keyToPath(key);
     try {
       signal?.throwIfAborted();
+      const unchanged = await this.unchanged(obj, path, hints);
+      if (unchanged) return { item: unchanged };
       const toError = (e: unknown) => toS3Error(e, this.ctx(`reading ${key}`));
       if ((obj.Size ?? 0) <= SMALL_OBJECT) {
         const { res, body } = await retryTransient(async () => {
+          this.requests.get++;
           const res = await this.client!.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key, ...this.sse }), { abortSignal: signal });
           const body = await res.Body!.transformToByteArray();
           if (res.ContentLength !== undefined && body.length !== res.ContentLength) {
@@ -138,6 +144,7 @@ export class S3Source implements Importer {
         };
         return { item };
       }
+      this.requests.head++;
       const head = await this.client!.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: key, ...this.sse }), { abortSignal: signal });
       const size = head.ContentLength ?? obj.Size ?? 0;
       const etag = head.ETag ?? obj.ETag;
@@ -151,17 +158,45 @@ export class S3Source implements Importer {
   }
 
   /**
+   * An object whose size, LastModified and ETag match the previous snapshot's entry: no request
+   * now. The builder takes its content and metadata from the previous snapshot; should it read
+   * the content after all, the GET also fills in the metadata.
+   */
+  private async unchanged(obj: _Object, path: string, hints: ScanHints): Promise<ImportedItem | undefined> {
+    const prev = hints.previous ? await hints.previous(path) : undefined;
+    if (!prev || obj.Size === undefined || !obj.LastModified) return undefined;
+    const size = obj.Size;
+    const item = this.item(path, size, obj.LastModified, obj.ETag, new Map());
+    const f = item.fileInfo;
+    if (prev.size !== f.size || prev.ino !== f.ino || prev.modTime.sec !== f.modTime.sec || prev.modTime.nsec !== f.modTime.nsec || f.ino === 0n) return undefined;
+    delete item.xattrs;
+    delete item.readXattr;
+    item.xattrsFromPrevious = true;
+    const key = obj.Key!;
+    const storageClass = obj.StorageClass;
+    item.open = () => this.stream(key, obj.ETag, size, undefined, (res) => {
+      const x = metadataToXattrs(res, storageClass);
+      const te = new TextEncoder();
+      item.xattrs = [...x.keys()];
+      item.readXattr = async (name) => te.encode(x.get(name) ?? '');
+    });
+    return item;
+  }
+
+  /**
    * A large object's content. If-Match makes a change during the backup an error, not a mix of
    * two versions; a connection dropped midway resumes with a ranged GET from where it stopped.
    */
-  private async *stream(key: string, etag: string | undefined, size: number, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+  private async *stream(key: string, etag: string | undefined, size: number, signal?: AbortSignal, onFirst?: (res: GetObjectCommandOutput) => void): AsyncIterable<Uint8Array> {
     let done = 0;
     let failures = 0;
     while (done < size || size === 0) {
       try {
+        this.requests.get++;
         const res = await this.client!.send(new GetObjectCommand({
           Bucket: this.o.bucket, Key: key, ...(etag ? { IfMatch: etag } : {}), ...(done ? { Range: `bytes=${done}-` } : {}), ...this.sse,
         }), { abortSignal: signal });
+        if (onFirst && done === 0) onFirst(res);
         for await (const piece of res.Body as AsyncIterable<Uint8Array>) {
           done += piece.length;
           yield piece;
@@ -181,7 +216,8 @@ export class S3Source implements Importer {
   }
 
   private item(path: string, size: number, mtime: Date | undefined, etag: string | undefined, xattrs: Map<string, string>): ImportedItem {
-    const ms = mtime?.getTime() ?? 0;
+    // whole seconds: a GET's Last-Modified header has no milliseconds, the listing has them
+    const ms = Math.floor((mtime?.getTime() ?? 0) / 1000) * 1000;
     const fileInfo: FileInfo = {
       name: path.slice(path.lastIndexOf('/') + 1),
       size: BigInt(size),

@@ -30,7 +30,7 @@ import { NOT_REGULAR_FILE, OCTET_STREAM, sniffContentType } from './content-type
 import { DIRPACK_DIRECTORY, DIRPACK_FILE, encodeDirpack, type DirpackFrame } from './dirpack.js';
 import type { SnapshotReader, VfsEntry } from './reader.js';
 import { HEADER_VERSION, headerSchema, type Header, type IndexRef, type KeyValue } from './header.js';
-import type { ImportedItem, Importer } from './importer.js';
+import type { ImportedItem, Importer, ScanHints } from './importer.js';
 import { CHUNK_VERSION, OBJECT_VERSION, objectSchema, type Chunk } from './object.js';
 import { entrySchema, VFS_ENTRY_VERSION, type Entry } from './vfs/entry.js';
 import { ERROR_ITEM_VERSION, errorItemSchema } from './vfs/error-item.js';
@@ -108,7 +108,9 @@ async function run(repo: Repository, importer: Importer, options: BackupOptions,
   // writer's dedup check and packing are synchronous, so concurrent items cannot race there.
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
-  for await (const rec of importer.scan(options.signal)) {
+  const previous = b.previousTree;
+  const hints: ScanHints = previous ? { previous: async (path) => (await previous.entry(path))?.fileInfo } : {};
+  for await (const rec of importer.scan(options.signal, hints)) {
     options.signal?.throwIfAborted();
     if (failure) break;
     if ('error' in rec) {
@@ -168,6 +170,11 @@ class Builder {
   /** dirpack frames of each directory's children (entry bytes are kept until persist) */
   private readonly frames = new Map<string, { name: string; frame: DirpackFrame }[]>();
   private readonly previous: PreviousTree | undefined;
+  /** for sources that can skip unchanged items (ScanHints) */
+  get previousTree(): PreviousTree | undefined {
+    return this.previous;
+  }
+  private readonly previousReader: SnapshotReader | undefined;
   /** chunk bytes being hashed and encoded, across all files in flight */
   private readonly budget = new ByteBudget(CHUNK_BYTES_IN_FLIGHT);
   private readonly chunker;
@@ -175,6 +182,7 @@ class Builder {
   constructor(private readonly repo: Repository, private readonly w: RepositoryWriter, private readonly options: BackupOptions) {
     this.chunker = repo.chunker();
     this.previous = options.previous && new PreviousTree(options.previous);
+    this.previousReader = options.previous;
   }
 
   recordError(path: string, error: string): void {
@@ -212,7 +220,13 @@ class Builder {
       }
     }
     const xattrNames: string[] = [];
-    if (item.xattrs && item.readXattr) {
+    if (item.xattrsFromPrevious && !item.xattrs && prev && this.previousReader) {
+      // unchanged, as the source guessed: its attributes are the previous snapshot's
+      for (const { entry: x, value } of await this.previousReader.xattrs(prev)) {
+        await this.storeXattr(item.path, x.name, value);
+        xattrNames.push(x.name);
+      }
+    } else if (item.xattrs && item.readXattr) {
       for (const name of item.xattrs) {
         try {
           await this.storeXattr(item.path, name, await item.readXattr(name));

@@ -19,6 +19,19 @@ export interface ImportedItem {
    * the next one is requested (sources may read into one buffer over and over).
    */
   open?(): AsyncIterable<Uint8Array>;
+  /**
+   * The source skipped reading the item's extended attributes because it looks unchanged since
+   * the previous snapshot (ScanHints.previous): the builder takes them from there. Should the
+   * builder read the content after all, `open()` fills in `xattrs` and `readXattr` before it
+   * ends (a bucket's GET answers metadata and content together).
+   */
+  xattrsFromPrevious?: boolean;
+}
+
+/** What the builder tells a source about the previous snapshot, so it can skip unchanged items. */
+export interface ScanHints {
+  /** stat data of `path` in the previous snapshot of this source, if it is there */
+  previous?(path: string): Promise<FileInfo | undefined>;
 }
 
 export interface ImportError {
@@ -35,5 +48,5 @@ export interface Importer {
   readonly origin: string;
   /** snapshot path of the backed-up root (header importer.directory) */
   readonly root: string;
-  scan(signal?: AbortSignal): AsyncIterable<ImportRecord>;
+  scan(signal?: AbortSignal, hints?: ScanHints): AsyncIterable<ImportRecord>;
 }
