@@ -30,8 +30,8 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-/** Through the proxy, with a short socket timeout so a stall is abandoned and retried. */
-const TUNING = { maxAttempts: 12, requestTimeoutMs: 1500, connectionTimeoutMs: 2000 };
+/** Through the proxy, with a short idle timeout so a stall is abandoned and retried. */
+const TUNING = { maxAttempts: 12, idleTimeoutMs: 1000, connectionTimeoutMs: 2000 };
 function viaProxy(bucket: string, prefix = '') {
   return parseS3Options({ location: `s3://${proxy.host}/${bucket}${prefix ? `/${prefix}` : ''}`, access_key: s3.accessKey, secret_access_key: s3.secretKey, use_tls: 'false' });
 }
@@ -53,13 +53,20 @@ describe('S3 under injected faults', () => {
     const source = await s3.createBucket('fsrc');
     const storeBucket = await s3.createBucket('fstore');
     const target = await s3.createBucket('fdst');
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 24; i++) {
       await s3.client().send(new PutObjectCommand({ Bucket: source, Key: `d${i % 4}/obj-${i}.bin`, Body: randomBytes(1000 + i * 997), ContentType: 'application/x-test' }));
     }
     await s3.client().send(new PutObjectCommand({ Bucket: source, Key: 'large.bin', Body: randomBytes(10 << 20) }));
     const want = await contents(source);
 
-    proxy.setPlan(everyNth(4, ['slowdown', 'internal', 'reset', 'stall']));
+    // every 5th request fails; stalls (each costs a socket timeout) are capped at 4
+    const base = everyNth(5, ['slowdown', 'internal', 'reset', 'stall']);
+    let stalls = 0;
+    proxy.setPlan((req) => {
+      const f = base(req);
+      return f === 'stall' && ++stalls > 4 ? 'reset' : f;
+    });
+    const t0 = Date.now();
     const repo = await newRepo({}, new S3Storage(viaProxy(storeBucket, 'kloset'), TUNING));
     const src = new S3Source(viaProxy(source), TUNING);
     const result = await backup(repo, src, {});
@@ -74,6 +81,8 @@ describe('S3 under injected faults', () => {
     expect(p.errors).toEqual([]);
     await reopened.close();
     proxy.setPlan(() => null);
+    // a stall costs the idle timeout (1 s here), not the server's 30 s hold
+    expect(Date.now() - t0).toBeLessThan(60_000);
 
     expect(await contents(target)).toEqual(want);
     for (const kind of ['slowdown', 'internal', 'reset', 'stall'] as const) expect(proxy.injected[kind], kind).toBeGreaterThan(0);

@@ -24,8 +24,11 @@ export interface S3ClientTuning {
   maxSockets?: number;
   /** SDK attempts per request, including the first (default 10) */
   maxAttempts?: number;
-  /** ms without any socket activity before the request is abandoned and retried (default 60 s) */
-  requestTimeoutMs?: number;
+  /**
+   * ms without any socket activity before a request is abandoned and retried (default 60 s): a
+   * stalled server or path costs this long, never forever; a slow but moving upload is fine
+   */
+  idleTimeoutMs?: number;
   /** ms to establish a connection (default 10 s) */
   connectionTimeoutMs?: number;
 }
@@ -43,7 +46,9 @@ export function makeS3Client(o: S3Options, t: S3ClientTuning = {}, region = o.re
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: new NodeHttpHandler({
       connectionTimeout: t.connectionTimeoutMs ?? 10_000,
-      requestTimeout: t.requestTimeoutMs ?? 60_000,
+      // socketTimeout is inactivity; the handler's requestTimeout would bound the whole request
+      // (a large part on a slow link) and only warns unless told to throw
+      socketTimeout: t.idleTimeoutMs ?? 60_000,
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets, rejectUnauthorized: !o.tlsInsecureNoVerify }),
     }),
