@@ -104,8 +104,10 @@ bluestore block size = ${BLUESTORE_BYTES:-4294967296}
 bluestore block db create = false
 bluestore block wal create = false
 bluestore fsck on mount = false
-osd max object name len = 256
-osd max object namespace len = 64
+# Ceph's defaults (2048 / 256), said out loud: S3 keys go up to 1024 bytes and radosgw prefixes
+# them; the 256 advised for filestore on ext4 turns keys over ~230 bytes into 500 errors.
+osd max object name len = 2048
+osd max object namespace len = 256
 keyring = $D/\$name.keyring
 [client.rgw.a]
 rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
