@@ -266,14 +266,15 @@ describe('fault proxy', () => {
     for (const f of ['slowdown', 'internal', 'reset', 'stall'] as const) expect(faults.filter((x) => x === f).length, f).toBeGreaterThan(60);
   });
 
-  // One object in two requests is faulted; the SDK must retry each and the bytes must survive.
+  // Every second or third request is faulted; the SDK must retry each and the bytes must survive.
   it.each<Fault>(['slowdown', 'internal', 'reset', 'stall'])('with retries, %s faults are injected and bytes come back identical', async (fault) => {
-    const proxy = await proxyTo({ plan: everyNth(2, [fault]), stallMs: 20_000 });
+    // slow faults (throttling backs off from 500 ms, a stall costs a timeout) every third request
+    const proxy = await proxyTo({ plan: everyNth(fault === 'slowdown' || fault === 'stall' ? 3 : 2, [fault]), stallMs: 20_000 });
     // each stall costs one socket timeout: short, but far above any pause of a healthy transfer here
     const c = clientFor(proxy.endpoint, { maxAttempts: 10, socketTimeout: 600 });
     const bucket = await s3.createBucket(`fp-${fault}`);
     await roundTrip(c, bucket);
-    expect(proxy.injected[fault]).toBeGreaterThanOrEqual(8);
+    expect(proxy.injected[fault]).toBeGreaterThanOrEqual(5);
     for (const other of ['slowdown', 'internal', 'reset', 'stall'] as const) if (other !== fault) expect(proxy.injected[other]).toBe(0);
     if (fault === 'reset') {
       expect(proxy.resets.beforeRequest).toBeGreaterThan(0);
