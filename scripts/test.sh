@@ -76,7 +76,7 @@ else
   else
     rgw_status=1
     rgw_counts="0 1 0"
-    rgw_line="radosgw conformance: FAILED, radosgw did not start in 3 tries (see its log lines above; KLOSET_SKIP_RADOSGW=1 skips this pass)"
+    rgw_line="radosgw conformance: FAILED, radosgw did not start (see the radosgw-up lines above; KLOSET_SKIP_RADOSGW=1 skips this pass)"
   fi
 fi
 

@@ -7,10 +7,10 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 export D=${D:-$(mktemp -d "${TMPDIR:-/tmp}/kloset-radosgw.XXXXXX")}
 for try in 1 2 3; do
-  if "$HERE/radosgw-up.sh"; then exit 0; fi
+  "$HERE/radosgw-up.sh" && exit 0
   status=$?
   # not worth retrying: no disk space, a port taken, a directory that is not ours
-  case $status in 2|4|5) exit $status ;; esac
+  case $status in 2|4|5) echo "radosgw-up-retry: not retrying (exit $status)" >&2; exit "$status" ;; esac
   echo "radosgw-up-retry: try $try of 3 failed" >&2
   D="$D" "$HERE/radosgw-down.sh" >/dev/null 2>&1
 done
