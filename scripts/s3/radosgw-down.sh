@@ -19,7 +19,7 @@ for p in /proc/[0-9]*; do
   if tr '\0' ' ' 2>/dev/null < "$p/cmdline" | grep -qF -- "$D/ceph.conf"; then pids+=("${p#/proc/}"); fi
 done
 [ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null
-for _ in $(seq 1 50); do
+for _ in $(seq 1 15); do
   alive=()
   for pid in "${pids[@]}"; do
     # a zombie (state Z) has exited; PID 1 here does not reap the daemons' double forks
