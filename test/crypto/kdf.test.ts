@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/kloset/base/bytes.js';
 import { DEFAULT_ARGON2ID, type KdfParams } from '../../src/kloset/crypto/kdf-params.js';
 import { argon2id, deriveKey } from '../../src/kloset/crypto/kdf.js';
-import { deriveKeyInWorker } from '../../src/kloset/crypto/node/kdf-worker.js';
+import { deriveKeyInWorker, deriveKeyWithBackend } from '../../src/kloset/crypto/node/kdf-worker.js';
 
 const te = new TextEncoder();
 const fill = (n: number, b: number) => new Uint8Array(n).fill(b);
@@ -75,4 +75,25 @@ describe('deriveKey from CONFIG parameters', () => {
     expect(ticks).toBeGreaterThan(Math.min(10, elapsed / 20));
     expect(toHex(inWorker)).toBe(toHex(await deriveKey(p, pass)));
   });
+
+  it("the child's native Argon2id loads here and agrees with its libsodium fallback and hash-wasm at plakar's defaults", async () => {
+    const p = params({ salt: Uint8Array.from({ length: 16 }, (_, i) => 255 - i), argon2id: { ...DEFAULT_ARGON2ID } });
+    const pass = te.encode('correct horse battery staple');
+    const native = await deriveKeyWithBackend(p, pass);
+    expect(native.backend).toBe('native');
+    const saved = process.env.KLOSET_KDF_BACKEND;
+    process.env.KLOSET_KDF_BACKEND = 'libsodium'; // the forked child inherits it
+    try {
+      const fallback = await deriveKeyWithBackend(p, pass);
+      expect(fallback.backend).toBe('libsodium');
+      expect(toHex(fallback.key)).toBe(toHex(native.key));
+    } finally {
+      if (saved === undefined) delete process.env.KLOSET_KDF_BACKEND;
+      else process.env.KLOSET_KDF_BACKEND = saved;
+    }
+    const reference = await hashWasmArgon2id({
+      password: pass, salt: p.salt, iterations: 4, memorySize: 256 * 1024, parallelism: 1, hashLength: 32, outputType: 'binary',
+    });
+    expect(toHex(native.key)).toBe(toHex(reference));
+  }, 60_000);
 });
