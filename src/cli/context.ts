@@ -17,7 +17,7 @@ import { resolveLocation, storageFor } from './store-location.js';
  */
 export async function openRepository(storeArg: string, passphraseOverride?: string): Promise<Repository> {
   const params = await resolveLocation('store', storeArg);
-  const storage = storageFor(params);
+  const storage = await storageFor(params);
   try {
     const config = peekConfigFile(await storage.open());
     const given = passphraseOverride || params.passphrase;

@@ -92,6 +92,15 @@ export async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
+// A closed stdout (`kloset at s ls | head`) ends the command quietly, as SIGPIPE ends C tools
+// (exit status 128 + 13): what was asked for has been read. Nothing else reaches stdout before
+// a store is committed, so no write is cut short by it.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(141);
+  process.stderr.write(`kloset: cannot write to standard output: ${e.message}\n`);
+  process.exit(1);
+});
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {

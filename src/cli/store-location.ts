@@ -3,16 +3,17 @@
  * `ptar://file.ptar` (a local path ending in .ptar is a ptar too), `s3://host[:port]/bucket[/prefix]`
  * (credentials from the AWS SDK's standard chain), or `@NAME` — a location saved with
  * `kloset store|source|destination add`, whose options and keychain secrets come with it.
+ *
+ * The S3 connectors (and with them the AWS SDK, ~0.3 s of module loading) are imported only
+ * when a location is an s3:// one: local commands start without them.
  */
 import { resolve } from 'node:path';
 import { FsDestination } from '../connectors/fs/destination.js';
 import { FsImporter } from '../connectors/fs/importer.js';
 import { FsStorage } from '../connectors/fs/storage.js';
 import { PtarStorage } from '../connectors/ptar/storage.js';
-import { S3Destination, type ConflictPolicy } from '../connectors/s3/destination.js';
+import type { ConflictPolicy } from '../connectors/s3/destination.js';
 import { isS3Location, parseS3Options } from '../connectors/s3/options.js';
-import { S3Source } from '../connectors/s3/source.js';
-import { S3Storage } from '../connectors/s3/storage.js';
 import { KlosetError } from '../kloset/base/errors.js';
 import type { Destination } from '../kloset/restore/restore.js';
 import type { Importer } from '../kloset/snapshot/importer.js';
@@ -49,10 +50,13 @@ function localLocation(location: string): LocalKind {
 }
 
 /** The storage for a store's parameters, with states cached on local disk (see CachingStorage). */
-export function storageFor(params: Params): Storage {
+export async function storageFor(params: Params): Promise<Storage> {
   const location = params.location ?? '';
   let inner: Storage;
-  if (isS3Location(location)) inner = new S3Storage(parseS3Options(without(params, 'passphrase')));
+  if (isS3Location(location)) {
+    const { S3Storage } = await import('../connectors/s3/storage.js');
+    inner = new S3Storage(parseS3Options(without(params, 'passphrase')));
+  }
   else {
     const loc = localLocation(location);
     inner = loc.kind === 'fs' ? new FsStorage(loc.path) : new PtarStorage(loc.path);
@@ -65,9 +69,10 @@ export interface OpenedSource {
   close(): Promise<void>;
 }
 
-export function sourceFor(params: Params): OpenedSource {
+export async function sourceFor(params: Params): Promise<OpenedSource> {
   const location = params.location ?? '.';
   if (isS3Location(location)) {
+    const { S3Source } = await import('../connectors/s3/source.js');
     const s = new S3Source(parseS3Options(params));
     return { importer: s, close: () => s.close() };
   }
@@ -83,13 +88,14 @@ export interface DestinationChoice {
   signal?: AbortSignal;
 }
 
-export function destinationFor(params: Params, choice: DestinationChoice = {}): Destination {
+export async function destinationFor(params: Params, choice: DestinationChoice = {}): Promise<Destination> {
   const location = params.location ?? '.';
   const conflict = (choice.conflict ?? params.conflict) as ConflictPolicy | undefined;
   if (conflict && conflict !== 'overwrite' && conflict !== 'skip-identical') {
     throw new KlosetError('UNSUPPORTED', `conflict must be overwrite or skip-identical (not '${conflict}')`);
   }
   if (isS3Location(location)) {
+    const { S3Destination } = await import('../connectors/s3/destination.js');
     return new S3Destination(parseS3Options(without(params, 'conflict')), {
       ...(conflict ? { conflict } : {}),
       unescapeKeys: choice.fromBucket ?? false,

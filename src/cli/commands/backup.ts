@@ -13,7 +13,7 @@ import { resolveLocation, sourceFor } from '../store-location.js';
  */
 export async function backup(store: string, args: string[], argv: string[]): Promise<number> {
   const { flags, rest } = parseFlags(args, { tag: 'list', name: 'string' });
-  const source = sourceFor(await resolveLocation('source', rest[0] ?? '.'));
+  const source = await sourceFor(await resolveLocation('source', rest[0] ?? '.'));
   const repo = await openRepository(store);
   const controller = new AbortController();
   const onSignal = () => controller.abort();

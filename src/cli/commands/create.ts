@@ -10,7 +10,7 @@ export async function create(store: string, args: string[]): Promise<number> {
   const hashing = String(flags.hashing ?? 'blake3').toUpperCase();
   if (hashing !== 'BLAKE3' && hashing !== 'SHA256') throw new Error(`-hashing must be sha256 or blake3`);
   const params = await resolveLocation('store', store);
-  const storage = storageFor(params);
+  const storage = await storageFor(params);
   const passphrase = flags.plaintext ? null
     : params.passphrase ? new TextEncoder().encode(params.passphrase)
     : await readPassphrase(`passphrase for the new store ${storage.location}: `, true);

@@ -5,7 +5,7 @@ import { resolveLocation, storageFor } from '../store-location.js';
 
 /** kloset at <store> info — CONFIG, readable without the passphrase. */
 export async function info(store: string): Promise<number> {
-  const storage = storageFor(await resolveLocation('store', store));
+  const storage = await storageFor(await resolveLocation('store', store));
   try {
     const c = peekConfigFile(await storage.open());
     const id = toHex(c.repositoryId);

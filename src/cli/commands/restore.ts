@@ -20,7 +20,7 @@ export async function restore(store: string, args: string[]): Promise<number> {
   try {
     const { snap, path } = await openSnapshotPath(repo, rest[0]);
     const progress = progressLine();
-    const dest = destinationFor(target, {
+    const dest = await destinationFor(target, {
       ...(flags.conflict ? { conflict: flags.conflict as 'overwrite' } : {}),
       fromBucket: snap.header.sources[0]?.importer.type === 's3',
       signal: controller.signal,
