@@ -85,6 +85,30 @@ describe('FastCDC streaming', () => {
     }
   });
 
+  it('interleaved streams on one chunker (pooled buffers, wrong size hints) each get their own exact chunks', async () => {
+    const cdc = new FastCdc('fastcdc-v1.0.0', PROFILES['2K-8K-64K']!);
+    const inputs = [3_000, 250_000, 70_000, 1_000_000, 10].map((n) => new Uint8Array(randomBytes(n)));
+    const hints = [3_000, 1_000, Infinity, 100, 10];
+    async function* source(d: Uint8Array) { for (let o = 0; o < d.length; o += 4096) yield d.subarray(o, o + 4096); }
+    for (let round = 0; round < 3; round++) {
+      // step every generator one chunk at a time, round-robin, so all hold a buffer at once
+      const its = inputs.map((d, i) => cdc.chunks(source(d), hints[i])[Symbol.asyncIterator]());
+      const got: Uint8Array[][] = inputs.map(() => []);
+      let live = its.length;
+      while (live > 0) {
+        live = 0;
+        for (let i = 0; i < its.length; i++) {
+          const r = await its[i]!.next();
+          if (!r.done) { got[i]!.push(r.value); live++; }
+        }
+      }
+      inputs.forEach((d, i) => {
+        expect(got[i]!.map((c) => c.length)).toEqual(cdc.lengths(d));
+        expect(Buffer.compare(Buffer.concat(got[i]!), Buffer.from(d))).toBe(0);
+      });
+    }
+  });
+
   it('keeps memory bounded on a large stream (its buffer never exceeds 2 × maxSize)', async () => {
     const cdc = new FastCdc('fastcdc-v1.0.0', { minSize: 512 << 10, normalSize: 1 << 20, maxSize: 8 << 20 });
     const block = new Uint8Array(randomBytes(1 << 20));

@@ -333,7 +333,7 @@ class Builder {
     const chunks: Chunk[] = [];
     let contentType = '';
     let size = 0, weighted = 0;
-    for await (const chunk of this.chunker.chunks(content)) {
+    for await (const chunk of this.chunker.chunks(content, sizeHint)) {
       this.options.signal?.throwIfAborted();
       if (chunks.length === 0) {
         contentType = fixedType ?? (await sniffContentType(name, chunk));
