@@ -51,6 +51,26 @@ describe('kloset command', () => {
     expect(gone, existsSync(`/proc/${childPid}`) ? readFileSync(`/proc/${childPid}/stat`, 'utf8') + readFileSync(`/proc/${childPid}/cmdline`, 'utf8') : '').toBe(true);
   });
 
+  it('ends quietly with status 141 when its stdout is closed early (`… cat | head -c 10`)', async () => {
+    const src = join(work.path, 'epipe-src');
+    makeTree(src);
+    writeFileSync(join(src, 'big.bin'), Buffer.alloc(8 << 20, 1));
+    const store = join(work.path, 'epipe-store');
+    expect(run(['at', store, 'create']).status).toBe(0);
+    const id = /([0-9a-f]{64})\s*$/.exec(run(['at', store, 'backup', src]).stdout)![1]!;
+    const p = spawn(process.execPath, [bin, 'at', store, 'cat', `${id}:${src}/big.bin`], {
+      env: { ...process.env, KLOSET_PASSPHRASE: 'cli test passphrase', KLOSET_CACHE_DIR: join(work.path, 'cache') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    // read the first bytes, then close our end of the pipe, as `head -c 10` does
+    await new Promise<void>((resolve) => p.stdout.once('data', () => { p.stdout.destroy(); resolve(); }));
+    const status = await new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)));
+    expect(status).toBe(141);
+    expect(stderr).not.toMatch(/EPIPE|Error|at /);
+  });
+
   it('prints help and its version', () => {
     expect(run(['--help']).stdout).toContain('kloset at <store> backup');
     expect(run(['--version']).stdout).toMatch(/^kloset \d+\.\d+\.\d+\n$/);

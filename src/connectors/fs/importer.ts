@@ -6,7 +6,7 @@
  * becomes an error record and the walk goes on.
  */
 import type { BigIntStats } from 'node:fs';
-import { open, readFile, readdir, readlink } from 'node:fs/promises';
+import { open, readdir, readlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve, sep } from 'node:path';
 import type { Importer, ImportRecord, ImportedItem } from '../../kloset/snapshot/importer.js';
@@ -17,8 +17,9 @@ import { groupName, userName } from './user-names.js';
 
 const SMALL_FILE = 1n << 20n;
 
-async function* readWhole(path: string): AsyncIterable<Uint8Array> {
-  yield await readFile(path);
+async function* readWhole(stats: StatWalk, path: string): AsyncIterable<Uint8Array> {
+  const data = stats.readSmall(path);
+  yield data instanceof Promise ? await data : data;
 }
 
 /** Larger files are read piece by piece into one buffer (a fresh one per read made the heap churn). */
@@ -107,7 +108,7 @@ export class FsImporter implements Importer {
         }
       }
       // Small files are read in one call: a stream costs several syscalls and callbacks each.
-      if (st.isFile()) item.open = st.size <= SMALL_FILE ? () => readWhole(local) : () => readPieces(local);
+      if (st.isFile()) item.open = st.size <= SMALL_FILE ? () => readWhole(stats, local) : () => readPieces(local);
       if (st.isDirectory()) {
         let children: string[];
         try {

@@ -8,10 +8,12 @@
  * disk or a network filesystem a synchronous call would stall the whole pipeline for
  * milliseconds each. So calls are synchronous while they stay fast; after a slow one the next
  * items go through the pool, STAT_AHEAD of them at a time ahead of the walk, and synchronous
- * calls are tried again later.
+ * calls are tried again later. Small files are read the same way (`readSmall`): a synchronous
+ * read of a cached 30 KiB file takes ~20 µs, fs/promises' readFile four thread-pool round trips
+ * (open, fstat, read, close), ~200 µs of the event loop's time in a backup of small files.
  */
-import { lstatSync, type BigIntStats } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import { lstatSync, readFileSync, type BigIntStats } from 'node:fs';
+import { lstat, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
 const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
@@ -54,6 +56,15 @@ export class StatWalk {
     const xattrNames = st.isSymbolicLink() ? [] : userXattrsSync(item.local);
     if (performance.now() - t0 > this.slowMs) this.asyncLeft = ASYNC_SPELL;
     return { st, xattrNames };
+  }
+
+  /** A small file's whole content, synchronously while the filesystem answers fast. */
+  readSmall(path: string): Uint8Array | Promise<Uint8Array> {
+    if (this.asyncLeft > 0) return readFile(path);
+    const t0 = performance.now();
+    const data = readFileSync(path);
+    if (performance.now() - t0 > this.slowMs) this.asyncLeft = ASYNC_SPELL;
+    return data;
   }
 }
 
