@@ -6,9 +6,11 @@
  * a synchronous call costs about a third of a thread-pool round trip (measured: 100,000 files
  * re-backed up at ~24,000 files/s with synchronous calls, ~17,000 through the pool). On a cold
  * disk or a network filesystem a synchronous call would stall the whole pipeline for
- * milliseconds each. So calls are synchronous while they stay fast; after a slow one the next
- * items go through the pool, STAT_AHEAD of them at a time ahead of the walk, and synchronous
- * calls are tried again later. Small files are read the same way (`readSmall`): a synchronous
+ * milliseconds each. So calls are synchronous while they stay fast — on average (a moving
+ * average over the last ~20 calls), since a VM's scheduler alone makes one call in a few hundred
+ * take over a millisecond — and a single call that stalls for STALL_MS counts at once; then the
+ * next items go through the pool, STAT_AHEAD of them at a time ahead of the walk, and
+ * synchronous calls are tried again later. Small files are read the same way (`readSmall`): a synchronous
  * read of a cached 30 KiB file takes ~20 µs, fs/promises' readFile four thread-pool round trips
  * (open, fstat, read, close), ~200 µs of the event loop's time in a backup of small files.
  */
@@ -20,8 +22,12 @@ const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import(
 
 /** Only the user namespace is portable between machines and readable without privileges. */
 const XATTR_PREFIX = 'user.';
-/** A synchronous lstat+listxattr slower than this (ms) means the metadata is not cached. */
-const SLOW_MS = 1;
+/** Synchronous calls slower than this (ms) on average mean the metadata is not cached. */
+const SLOW_MS = 0.5;
+/** One synchronous call this slow (ms) is a disk or network wait, not scheduling noise. */
+const STALL_MS = 20;
+/** Weight of the newest call in the moving average. */
+const AVERAGE_WEIGHT = 0.05;
 /** Items stat'ed through the thread pool after a slow synchronous call. */
 const ASYNC_SPELL = 2000;
 /** Items whose stat is under way ahead of the walk, in thread-pool mode. */
@@ -34,6 +40,7 @@ export interface Pending { local: string; stat?: Promise<Stat> }
 
 export class StatWalk {
   private asyncLeft = 0;
+  private averageMs = 0;
 
   /** `slowMs` < 0 sends every call through the thread pool (tests compare both modes). */
   constructor(private readonly slowMs = SLOW_MS) {
@@ -54,7 +61,7 @@ export class StatWalk {
     const t0 = performance.now();
     const st = lstatSync(item.local, { bigint: true });
     const xattrNames = st.isSymbolicLink() ? [] : userXattrsSync(item.local);
-    if (performance.now() - t0 > this.slowMs) this.asyncLeft = ASYNC_SPELL;
+    this.observe(performance.now() - t0);
     return { st, xattrNames };
   }
 
@@ -63,8 +70,22 @@ export class StatWalk {
     if (this.asyncLeft > 0) return readFile(path);
     const t0 = performance.now();
     const data = readFileSync(path);
-    if (performance.now() - t0 > this.slowMs) this.asyncLeft = ASYNC_SPELL;
+    this.observe(performance.now() - t0);
     return data;
+  }
+
+  /** Whether the next calls go through the thread pool. */
+  get usingThreadPool(): boolean {
+    return this.asyncLeft > 0;
+  }
+
+  /** Moves to the thread pool for a spell when synchronous calls are slow (public for tests). */
+  observe(ms: number): void {
+    this.averageMs += (ms - this.averageMs) * AVERAGE_WEIGHT;
+    if (ms > Math.max(STALL_MS, this.slowMs) || this.averageMs > this.slowMs) {
+      this.asyncLeft = ASYNC_SPELL;
+      this.averageMs = 0;
+    }
   }
 }
 
