@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { entropy } from '../../src/kloset/base/entropy.js';
 import { toHex } from '../../src/kloset/base/bytes.js';
+import { KlosetError } from '../../src/kloset/base/errors.js';
+import { BlobType } from '../../src/kloset/repository/blob-types.js';
 import { newRepo } from '../support/engine.js';
 
 describe('worker chunk encoder', () => {
@@ -28,6 +30,47 @@ describe('worker chunk encoder', () => {
           expect(toHex(repo.codec.decode(blob.encoded, original.length + 1024))).toBe(toHex(original));
         }
       }
+    } finally {
+      await repo.close();
+    }
+  });
+});
+
+describe('metadata blobs encoded off the thread (BlobEncoder.encode, RepositoryWriter.putBlob)', () => {
+  it('the worker encoding decodes back, and the caller keeps its bytes', async () => {
+    const repo = await newRepo();
+    try {
+      for (const n of [0, 1, 200, 5000, 70_000]) {
+        const data = Uint8Array.from(randomBytes(n));
+        const copy = Uint8Array.from(data);
+        const encoded = await repo.encoder.encode!(data);
+        expect(toHex(data)).toBe(toHex(copy));
+        expect(toHex(repo.codec.decode(encoded, n + 1024))).toBe(toHex(copy));
+      }
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('blobs put in the background are all readable after commit; a failed encoding fails the commit, with no state written', async () => {
+    const repo = await newRepo();
+    try {
+      const w = repo.writer(Uint8Array.from(randomBytes(32)));
+      const blobs = Array.from({ length: 600 }, (_, i) => Uint8Array.from(Buffer.from(`entry ${i} `.repeat(1 + (i % 50)))));
+      for (const b of blobs) expect(await w.putBlob(BlobType.VFS_ENTRY, repo.mac.sum(b), b)).toBe(true);
+      expect(await w.putBlob(BlobType.VFS_ENTRY, repo.mac.sum(blobs[0]!), blobs[0]!)).toBe(false); // deduplicated at once
+      await w.commit();
+      for (const b of blobs) expect(toHex(await repo.getBlob(BlobType.VFS_ENTRY, repo.mac.sum(b)))).toBe(toHex(b));
+
+      const states = (await repo.storage.list('state')).length;
+      const original = repo.encoder.encode!.bind(repo.encoder);
+      let calls = 0;
+      repo.encoder.encode = (d) => (++calls === 7 ? Promise.reject(new KlosetError('IO', 'encoder lost')) : original(d));
+      const w2 = repo.writer(Uint8Array.from(randomBytes(32)));
+      const more = Array.from({ length: 20 }, (_, i) => Uint8Array.from(Buffer.from(`other ${i}`)));
+      const put = async () => { for (const b of more) await w2.putBlob(BlobType.VFS_ENTRY, repo.mac.sum(b), b); await w2.commit(); };
+      await expect(put()).rejects.toMatchObject({ code: 'IO', message: 'encoder lost' });
+      expect((await repo.storage.list('state')).length).toBe(states);
     } finally {
       await repo.close();
     }

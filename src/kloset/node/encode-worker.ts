@@ -1,7 +1,8 @@
 /**
  * Worker-thread half of the Node blob encoder: receives the store's Configuration, key and MAC
  * key once, then hashes, measures the entropy of and encodes (compress + encrypt) blobs sent as
- * transferred buffers — and, for reads, decodes and verifies stored chunks.
+ * transferred buffers, encodes metadata blobs hashed by the caller — and, for reads, decodes
+ * and verifies stored chunks.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { entropy } from '../base/entropy.js';
@@ -14,8 +15,14 @@ const { config, key, macKey } = workerData as { config: Configuration; key: Uint
 const codec = new BlobCodec(nodePrimitives, config, key);
 const mac = await nodePrimitives.macs(parseHashingAlgorithm(config.hashing.algorithm), macKey);
 
-parentPort!.on('message', (m: { id: number; data: Uint8Array; decode?: { maxSize: number; address: Uint8Array } }) => {
+parentPort!.on('message', (m: { id: number; data: Uint8Array; decode?: { maxSize: number; address: Uint8Array }; encodeOnly?: boolean }) => {
   try {
+    if (m.encodeOnly) {
+      const out = codec.encode(m.data);
+      const owned = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice();
+      parentPort!.postMessage({ id: m.id, data: owned }, [owned.buffer as ArrayBuffer]);
+      return;
+    }
     if (m.decode) {
       const plain = codec.decodeVerified(m.data, m.decode.maxSize, mac, m.decode.address);
       const owned = plain.byteOffset === 0 && plain.byteLength === plain.buffer.byteLength ? plain : plain.slice();

@@ -29,6 +29,12 @@ export interface BlobEncoder {
    * Fails with the codec's codes (CORRUPT, INTEGRITY, AUTH).
    */
   decode?(stored: Uint8Array, maxSize: number, address: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Encodes (compress + encrypt) a blob whose MAC the caller already has — metadata blobs:
+   * entries, objects, tree nodes. Optional: without it they encode inline. The caller keeps
+   * `data` (it is copied when it crosses a thread boundary).
+   */
+  encode?(data: Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -40,6 +46,7 @@ export function inlineEncoder(codec: BlobCodec, mac: Mac): BlobEncoder {
   return {
     prepare: async (data) => ({ mac: mac.sum(data), encoded: codec.encode(data), entropy: entropy(data) }),
     decode: async (stored, maxSize, address) => codec.decodeVerified(stored, maxSize, mac, address),
+    encode: async (data) => codec.encode(data),
     close: async () => undefined,
   };
 }

@@ -25,6 +25,9 @@ export const PACKFILE_VERSION = version(1, 0, 0);
  */
 const TARGET_PACKFILE_SIZE = 32 << 20;
 
+/** Metadata blobs encoded in the background at once (each a few hundred bytes). */
+const MAX_ENCODING = 256;
+
 export class RepositoryWriter {
   private pack: PackfileWriter | null = null;
   private readonly written = new Set<string>();
@@ -43,12 +46,32 @@ export class RepositoryWriter {
     return this.repo.index.has(type, mac) || this.written.has(this.key(type, mac));
   }
 
-  /** Stores a blob unless the store or this writer has it; returns whether it was written. */
+  /**
+   * Stores a blob unless the store or this writer has it; returns whether it is new. With an
+   * encoder that encodes off this thread, the blob is encoded and packed in the background
+   * (a bounded number at a time): its address is known and deduplicated at once, `flush` and
+   * `commit` wait for it, and an encoding failure fails the next call or the commit.
+   */
   async putBlob(type: number, mac: Uint8Array, data: Uint8Array): Promise<boolean> {
     if (this.committed) throw new Error('writer already committed');
+    if (this.failure !== undefined) throw this.failure;
     if (this.has(type, mac)) return false;
-    return this.store(type, mac, this.repo.codec.encode(data));
+    const encoder = this.repo.encoder;
+    if (!encoder.encode) return this.store(type, mac, this.repo.codec.encode(data));
+    this.written.add(this.key(type, mac));
+    const p: Promise<void> = encoder.encode(data)
+      .then((encoded) => this.store(type, mac, encoded))
+      .then(() => undefined, (e: unknown) => { this.failure ??= e; })
+      .finally(() => this.encoding.delete(p));
+    this.encoding.add(p);
+    while (this.encoding.size >= MAX_ENCODING) await Promise.race(this.encoding);
+    if (this.failure !== undefined) throw this.failure;
+    return true;
   }
+
+  /** Metadata blobs being encoded in the background (putBlob), and the first failure. */
+  private readonly encoding = new Set<Promise<void>>();
+  private failure: unknown = undefined;
 
   /**
    * Stores a blob hashed and encoded elsewhere (the repository's encoder, possibly another
@@ -107,8 +130,10 @@ export class RepositoryWriter {
     this.entries.push({ kind: 'packfile', packfile: packfileMac, stateId: this.stateId, timestamp: nowNs(this.repo.prims.now()) });
   }
 
-  /** Uploads what is pending: the queued packfiles, then the one being filled. */
+  /** Uploads what is pending: blobs being encoded, the queued packfiles, then the one being filled. */
   async flush(): Promise<void> {
+    while (this.encoding.size > 0) await Promise.all(this.encoding);
+    if (this.failure !== undefined) throw this.failure;
     await this.uploading;
     const pack = this.pack;
     this.pack = null;
