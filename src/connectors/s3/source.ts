@@ -12,6 +12,9 @@
  *
  * An object that cannot be read (archived in GLACIER, access denied, deleted meanwhile) becomes
  * an error entry and the backup goes on.
+ *
+ * Cancel: each request gets its own signal linked to the scan's (abort-fanout.ts), so 64
+ * prefetching GETs add one listener to the caller's signal, not 128.
  */
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type GetObjectCommandOutput, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import { KlosetError } from '../../kloset/base/errors.js';
@@ -19,6 +22,7 @@ import { ByteBudget } from '../../kloset/base/byte-budget.js';
 import type { ImportedItem, Importer, ImportRecord, ScanHints } from '../../kloset/snapshot/importer.js';
 import type { FileInfo } from '../../kloset/snapshot/vfs/file-info.js';
 import { goModeFromPosix } from '../../kloset/snapshot/vfs/go-mode.js';
+import { AbortFanout } from './abort-fanout.js';
 import { connectS3, type S3ClientTuning } from './client.js';
 import { toS3Error } from './errors.js';
 import { keyToPath } from './key-path.js';
@@ -59,6 +63,7 @@ export class S3Source implements Importer {
   async *scan(signal?: AbortSignal, hints: ScanHints = {}): AsyncIterable<ImportRecord> {
     this.client ??= (await connectS3(this.o, this.tuning).catch((e: unknown) => { throw toS3Error(e, this.ctx('connecting')); })).client;
     const budget = new ByteBudget(PREFETCH_BYTES);
+    const fanout = new AbortFanout(signal);
     const queue: { size: number; rec: Promise<ImportRecord> }[] = [];
     const take = async (): Promise<ImportRecord> => {
       const head = queue.shift()!;
@@ -66,14 +71,14 @@ export class S3Source implements Importer {
       budget.release(head.size);
       return rec;
     };
-    for await (const obj of this.objects(signal)) {
+    for await (const obj of this.objects(fanout)) {
       if ('error' in obj) {
         yield obj;
         continue;
       }
       const size = (obj.Size ?? 0) <= SMALL_OBJECT ? obj.Size ?? 0 : 0;
       await budget.acquire(size);
-      queue.push({ size, rec: this.record(obj, hints, signal) });
+      queue.push({ size, rec: this.record(obj, hints, fanout) });
       while (queue.length >= PREFETCH_OBJECTS) yield await take();
     }
     while (queue.length) yield await take();
@@ -86,14 +91,14 @@ export class S3Source implements Importer {
    * prefix are contiguous in S3's sorted listing, so only the chain of keys that are prefixes of
    * the current one is held back.
    */
-  private async *objects(signal?: AbortSignal): AsyncIterable<_Object | { error: { path: string; error: string } }> {
+  private async *objects(fanout: AbortFanout): AsyncIterable<_Object | { error: { path: string; error: string } }> {
     const held: _Object[] = [];
     let token: string | undefined;
-    let next = this.page(undefined, signal);
+    let next = this.page(undefined, fanout);
     do {
       const page = await next;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      if (token) next = this.page(token, signal);
+      if (token) next = this.page(token, fanout);
       for (const obj of page.Contents ?? []) {
         const key = obj.Key!;
         while (held.length && !key.startsWith(held[held.length - 1]!.Key!)) yield held.pop()!;
@@ -110,17 +115,18 @@ export class S3Source implements Importer {
     while (held.length) yield held.shift()!;
   }
 
-  private async page(token: string | undefined, signal?: AbortSignal) {
+  private async page(token: string | undefined, fanout: AbortFanout) {
     try {
       this.requests.list++;
-      return await this.client!.send(new ListObjectsV2Command({ Bucket: this.o.bucket, Prefix: this.o.prefix || undefined, ContinuationToken: token }), { abortSignal: signal });
+      return await fanout.run((abortSignal) => this.client!.send(new ListObjectsV2Command({ Bucket: this.o.bucket, Prefix: this.o.prefix || undefined, ContinuationToken: token }), { abortSignal }));
     } catch (e) {
       throw toS3Error(e, this.ctx(`listing ${this.o.prefix || 'the bucket'}`));
     }
   }
 
   /** Never rejects: a failure is the object's error record. */
-  private async record(obj: _Object, hints: ScanHints, signal?: AbortSignal): Promise<ImportRecord> {
+  private async record(obj: _Object, hints: ScanHints, fanout: AbortFanout): Promise<ImportRecord> {
+    const signal = fanout.parent;
     const key = obj.Key!;
     const path = keyToPath(key);
     try {
@@ -129,15 +135,16 @@ export class S3Source implements Importer {
       if (unchanged) return { item: unchanged };
       const toError = (e: unknown) => toS3Error(e, this.ctx(`reading ${key}`));
       if ((obj.Size ?? 0) <= SMALL_OBJECT) {
-        const { res, body } = await retryTransient(async () => {
+        // the linked signal covers the body read too: a cancel also stops a body coming in
+        const { res, body } = await retryTransient(() => fanout.run(async (abortSignal) => {
           this.requests.get++;
-          const res = await this.client!.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key, ...this.sse }), { abortSignal: signal });
+          const res = await this.client!.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: key, ...this.sse }), { abortSignal });
           const body = await res.Body!.transformToByteArray();
           if (res.ContentLength !== undefined && body.length !== res.ContentLength) {
             throw new KlosetError('IO', `read ${body.length} of ${res.ContentLength} bytes (connection closed early)`);
           }
           return { res, body };
-        }, toError, { ...(signal ? { signal } : {}) });
+        }), toError, { ...(signal ? { signal } : {}) });
         const item = this.item(path, body.length, res.LastModified ?? obj.LastModified, res.ETag ?? obj.ETag, metadataToXattrs(res, obj.StorageClass));
         item.open = async function* () {
           yield body;
@@ -145,11 +152,11 @@ export class S3Source implements Importer {
         return { item };
       }
       this.requests.head++;
-      const head = await this.client!.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: key, ...this.sse }), { abortSignal: signal });
+      const head = await fanout.run((abortSignal) => this.client!.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: key, ...this.sse }), { abortSignal }));
       const size = head.ContentLength ?? obj.Size ?? 0;
       const etag = head.ETag ?? obj.ETag;
       const item = this.item(path, size, head.LastModified ?? obj.LastModified, etag, metadataToXattrs(head, obj.StorageClass));
-      item.open = () => this.stream(key, etag, size, signal);
+      item.open = () => this.stream(key, etag, size, fanout);
       return { item };
     } catch (e) {
       if (signal?.aborted) throw e;
@@ -174,7 +181,7 @@ export class S3Source implements Importer {
     item.xattrsFromPrevious = true;
     const key = obj.Key!;
     const storageClass = obj.StorageClass;
-    item.open = () => this.stream(key, obj.ETag, size, undefined, (res) => {
+    item.open = () => this.stream(key, obj.ETag, size, new AbortFanout(undefined), (res) => {
       const x = metadataToXattrs(res, storageClass);
       const te = new TextEncoder();
       item.xattrs = [...x.keys()];
@@ -187,15 +194,18 @@ export class S3Source implements Importer {
    * A large object's content. If-Match makes a change during the backup an error, not a mix of
    * two versions; a connection dropped midway resumes with a ranged GET from where it stopped.
    */
-  private async *stream(key: string, etag: string | undefined, size: number, signal?: AbortSignal, onFirst?: (res: GetObjectCommandOutput) => void): AsyncIterable<Uint8Array> {
+  private async *stream(key: string, etag: string | undefined, size: number, fanout: AbortFanout, onFirst?: (res: GetObjectCommandOutput) => void): AsyncIterable<Uint8Array> {
+    const signal = fanout.parent;
     let done = 0;
     let failures = 0;
     while (done < size || size === 0) {
+      // one linked signal per GET, held while its body streams
+      const link = fanout.link();
       try {
         this.requests.get++;
         const res = await this.client!.send(new GetObjectCommand({
           Bucket: this.o.bucket, Key: key, ...(etag ? { IfMatch: etag } : {}), ...(done ? { Range: `bytes=${done}-` } : {}), ...this.sse,
-        }), { abortSignal: signal });
+        }), { abortSignal: link.signal });
         if (onFirst && done === 0) onFirst(res);
         for await (const piece of res.Body as AsyncIterable<Uint8Array>) {
           done += piece.length;
@@ -211,6 +221,8 @@ export class S3Source implements Importer {
           throw new KlosetError('IO', err.message, undefined, { cause: e });
         }
         await new Promise((r) => setTimeout(r, 100 * 2 ** failures));
+      } finally {
+        link.done();
       }
     }
   }
