@@ -117,3 +117,49 @@ describe('LZ4 frames: incompressible blocks are stored raw without being compres
     expect(lz4Codec.compress(repeated).length).toBeLessThan(repeated.length / 3);
   });
 });
+
+describe('LZ4 frames: block sizes predicted from the content size', () => {
+  it('frames with short blocks that are not last (other writers) still decode exactly, through the sequence walk', () => {
+    const data = Buffer.from(Array.from({ length: 5000 }, (_, i) => `line ${i} of a text file\n`).join(''));
+    const pieces: Uint8Array[] = [];
+    for (let o = 0; o < data.length; o += 10_000) pieces.push(data.subarray(o, o + 10_000)); // 64 KiB max, 10 kB blocks
+    const header = new Uint8Array(15);
+    const hv = new DataView(header.buffer);
+    hv.setUint32(0, 0x184d2204, true);
+    header[4] = 0x68; // version 01, independent blocks, content size, no content checksum
+    header[5] = 4 << 4; // 64 KiB blocks
+    hv.setBigUint64(6, BigInt(data.length), true);
+    header[14] = (lz4BlockCodec.xxh32(header.subarray(4, 14)) >>> 8) & 0xff;
+    const parts: Uint8Array[] = [header];
+    for (const p of pieces) {
+      const packed = lz4BlockCodec.compressBlock(p);
+      const size = new Uint8Array(4);
+      new DataView(size.buffer).setUint32(0, packed.length, true);
+      parts.push(size, packed);
+    }
+    parts.push(new Uint8Array(4));
+    const frame = Buffer.concat(parts);
+    expect(checkLz4Frame(lz4BlockCodec, frame, true).predicted).toBe(false); // 10 kB blocks cannot be "full but the last"
+    expect(digest(lz4Codec.decompress(frame, data.length))).toBe(digest(data));
+    expect(digest(tool('lz4', ['-d', '-q', '-f'], frame))).toBe(digest(data));
+  });
+
+  it('our frames decode through predicted sizes; a prediction the blocks contradict falls back to reading them', () => {
+    const text = Buffer.from('predictable text, compressible. '.repeat(300_000)); // 9.6 MB: three 4 MiB blocks
+    const frame = lz4Codec.compress(text);
+    expect(checkLz4Frame(lz4BlockCodec, frame, true).predicted).toBe(true);
+    expect(digest(lz4Codec.decompress(frame, text.length))).toBe(digest(text));
+    // same blocks, but a first block made short: sizes predicted from the content size are wrong
+    const short = Buffer.from(text.subarray(0, 1 << 20));
+    const rest = Buffer.from(text.subarray(0, 4 << 20)); // predicted 4 MiB + 1 MiB, really 1 MiB + 4 MiB
+    const header = Buffer.from(frame.subarray(0, 15));
+    header.writeBigUInt64LE(BigInt(short.length + rest.length), 6);
+    header[14] = (lz4BlockCodec.xxh32(header.subarray(4, 14)) >>> 8) & 0xff;
+    const blocks = [short, rest].flatMap((b) => { const p = lz4BlockCodec.compressBlock(b); const s = Buffer.alloc(4); s.writeUInt32LE(p.length); return [s, p]; });
+    const tail = Buffer.alloc(8);
+    tail.writeUInt32LE(lz4BlockCodec.xxh32(Buffer.concat([short, rest])), 4);
+    const odd = Buffer.concat([header, ...blocks, tail]);
+    expect(checkLz4Frame(lz4BlockCodec, odd, true).predicted).toBe(true);
+    expect(digest(lz4Codec.decompress(odd, 8 << 20))).toBe(digest(Buffer.concat([short, rest])));
+  });
+});

@@ -147,11 +147,15 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
       const w = (worker ??= start());
       if (!w) return fallback.decode!(stored, maxSize, address);
       const id = nextId++;
-      // a range read from storage is usually a view into a larger buffer: send a copy
-      const sent = stored.slice();
+      // A read that is a whole buffer of its own (a local store's positioned read) moves to
+      // the worker as is; a view into a larger one (a block cache) is copied. A view covering
+      // a whole buffer can only be one made for this read: a packfile is always larger than
+      // any of its blobs (Storage contract).
+      const take = stored.byteOffset === 0 && stored.byteLength === stored.buffer.byteLength && !(stored.buffer instanceof SharedArrayBuffer);
+      const sent = take ? stored : stored.slice();
       return new Promise<Uint8Array>((resolve, reject) => {
         waiting.set(id, {
-          data: stored,
+          data: take ? null : stored,
           redo: (d) => fallback.decode!(d, maxSize, address).then(resolve, reject),
           resolve: (m) => resolve(m.data!),
           reject,

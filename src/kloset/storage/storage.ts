@@ -12,6 +12,9 @@
  * - Read-after-write: once `put` resolves, `get` and `list` see the object (from this client).
  * - `get(…, range)` returns exactly `range.length` bytes from `range.offset`; a range past the end
  *   is CORRUPT (the caller's index points outside the object). A missing object is NOT_FOUND.
+ *   The caller owns what `get` returns: a backend never changes it afterwards, and a result that
+ *   spans a whole ArrayBuffer was made for this call (readers may hand it to a worker thread).
+ *   A view into a buffer the backend keeps (a cache) must not span that whole buffer.
  * - `list` returns the names of one resource kind, in no particular order; it may omit objects
  *   whose `put` has not resolved and never returns names of partial objects.
  * - `delete` of a missing object is not an error.
