@@ -166,7 +166,9 @@ describe('S3 destination memory', () => {
       );
       expect(abortedAt, 'the cancel landed during the restore').toBeGreaterThan(0);
       expect('error' in outcome, 'a cancelled restore must not report success').toBe(true);
-      await dest.settled();
+      // restore() itself waits for the destination to settle (Destination.settled)
+      expect(dest.bytesInFlight.held, 'nothing held once restore() has returned').toBe(0);
+      expect(await openUploads(bucket), 'no open multipart upload once restore() has returned').toBe(0);
       const stopped = Date.now() - abortedAt;
       console.log(`cancel: every upload stopped ${stopped} ms after the abort (${parts} parts answered by then)`);
       expect(stopped, 'the cancel is prompt').toBeLessThan(5000);

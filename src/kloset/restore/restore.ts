@@ -26,6 +26,12 @@ export interface Destination {
   setXattr?(rel: readonly string[], name: string, value: Uint8Array): Promise<void>;
   /** Applies what had to wait for the children (directory modes and mtimes). */
   finish(): Promise<void>;
+  /**
+   * Resolves once no write is under way any more. A cancelled write may reject before its
+   * clean-up has run (an S3 multipart upload being aborted on the server); `restore` awaits
+   * this before it returns or throws, so a cancelled restore leaves nothing half-done behind.
+   */
+  settled?(): Promise<void>;
 }
 
 export interface RestoreProgress {
@@ -57,21 +63,26 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
   const inFlight = new Set<Promise<void>>();
   const parallelism = Math.max(1, dest.parallelism ?? FILES_IN_FLIGHT);
   const wantXattrs = options.xattrs !== false;
-  for await (const e of snap.walk(root)) {
-    options.signal?.throwIfAborted();
-    progress.current = e.path;
-    if (inFlight.size >= parallelism) await Promise.race(inFlight);
-    const task = restoreOne(e);
-    if (isDir(e)) await task;
-    else {
-      const p: Promise<void> = task.finally(() => inFlight.delete(p));
-      inFlight.add(p);
+  try {
+    for await (const e of snap.walk(root)) {
+      options.signal?.throwIfAborted();
+      progress.current = e.path;
+      if (inFlight.size >= parallelism) await Promise.race(inFlight);
+      const task = restoreOne(e);
+      if (isDir(e)) await task;
+      else {
+        const p: Promise<void> = task.finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
     }
+    await Promise.all(inFlight);
+    options.signal?.throwIfAborted();
+    await dest.finish();
+    return progress;
+  } finally {
+    await Promise.allSettled(inFlight);
+    await dest.settled?.();
   }
-  await Promise.all(inFlight);
-  options.signal?.throwIfAborted();
-  await dest.finish();
-  return progress;
 
   async function restoreOne(e: VfsEntry): Promise<void> {
     try {
