@@ -26,25 +26,17 @@ export const workerEncoderFactory: EncoderFactory = (config, key, macKey, inline
   if (!(n >= 1)) return inline;
   const workers = Array.from({ length: n }, () => oneWorker(config, key, macKey, inline));
   const load = new Array<number>(n).fill(0);
+  /** Runs a job on the least loaded worker. */
+  const onLeastLoaded = <T>(job: (w: BlobEncoder) => Promise<T>): Promise<T> => {
+    let best = 0;
+    for (let i = 1; i < n; i++) if (load[i]! < load[best]!) best = i;
+    load[best]!++;
+    return job(workers[best]!).finally(() => { load[best]!--; });
+  };
   return {
-    prepare(data, handOver) {
-      let best = 0;
-      for (let i = 1; i < n; i++) if (load[i]! < load[best]!) best = i;
-      load[best]!++;
-      return workers[best]!.prepare(data, handOver).finally(() => { load[best]!--; });
-    },
-    decode(stored, maxSize, address) {
-      let best = 0;
-      for (let i = 1; i < n; i++) if (load[i]! < load[best]!) best = i;
-      load[best]!++;
-      return workers[best]!.decode!(stored, maxSize, address).finally(() => { load[best]!--; });
-    },
-    encode(data) {
-      let best = 0;
-      for (let i = 1; i < n; i++) if (load[i]! < load[best]!) best = i;
-      load[best]!++;
-      return workers[best]!.encode!(data).finally(() => { load[best]!--; });
-    },
+    prepare: (data, handOver) => onLeastLoaded((w) => w.prepare(data, handOver)),
+    decode: (stored, maxSize, address) => onLeastLoaded((w) => w.decode!(stored, maxSize, address)),
+    encode: (data) => onLeastLoaded((w) => w.encode!(data)),
     async close() {
       await Promise.all(workers.map((w) => w.close()));
     },
