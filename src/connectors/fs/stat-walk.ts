@@ -1,35 +1,22 @@
 /**
- * lstat + user xattr names of the items of a walk, choosing between a synchronous call and
- * libuv's thread pool as the filesystem answers.
+ * lstat + user xattr names of the items of a walk, and small files' content, synchronously
+ * while the filesystem answers fast and through libuv's thread pool otherwise (SyncGate).
  *
- * Why both: on a warm cache (the common re-backup) lstat and listxattr answer in a few µs and
- * a synchronous call costs about a third of a thread-pool round trip (measured: 100,000 files
- * re-backed up at ~24,000 files/s with synchronous calls, ~17,000 through the pool). On a cold
- * disk or a network filesystem a synchronous call would stall the whole pipeline for
- * milliseconds each. So calls are synchronous while they stay fast — on average (a moving
- * average over the last ~20 calls), since a VM's scheduler alone makes one call in a few hundred
- * take over a millisecond — and a single call that stalls for STALL_MS counts at once; then the
- * next items go through the pool, STAT_AHEAD of them at a time ahead of the walk, and
- * synchronous calls are tried again later. Small files are read the same way (`readSmall`): a synchronous
- * read of a cached 30 KiB file takes ~20 µs, fs/promises' readFile four thread-pool round trips
- * (open, fstat, read, close), ~200 µs of the event loop's time in a backup of small files.
+ * Measured: 100,000 files re-backed up at ~24,000 files/s with synchronous calls, ~17,000
+ * through the pool; a synchronous read of a cached 30 KiB file takes ~20 µs, fs/promises'
+ * readFile four thread-pool round trips (open, fstat, read, close), ~200 µs of the event loop's
+ * time in a backup of small files. In thread-pool mode, STAT_AHEAD items are stat'ed ahead of
+ * the walk.
  */
 import { lstatSync, readFileSync, type BigIntStats } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { SyncGate } from './sync-gate.js';
 
 const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
 
 /** Only the user namespace is portable between machines and readable without privileges. */
 const XATTR_PREFIX = 'user.';
-/** Synchronous calls slower than this (ms) on average mean the metadata is not cached. */
-const SLOW_MS = 0.5;
-/** One synchronous call this slow (ms) is a disk or network wait, not scheduling noise. */
-const STALL_MS = 20;
-/** Weight of the newest call in the moving average. */
-const AVERAGE_WEIGHT = 0.05;
-/** Items stat'ed through the thread pool after a slow synchronous call. */
-const ASYNC_SPELL = 2000;
 /** Items whose stat is under way ahead of the walk, in thread-pool mode. */
 const STAT_AHEAD = 32;
 
@@ -39,12 +26,11 @@ export interface Stat { st: BigIntStats; xattrNames: string[] }
 export interface Pending { local: string; stat?: Promise<Stat> }
 
 export class StatWalk {
-  private asyncLeft = 0;
-  private averageMs = 0;
+  private readonly gate: SyncGate;
 
   /** `slowMs` < 0 sends every call through the thread pool (tests compare both modes). */
-  constructor(private readonly slowMs = SLOW_MS) {
-    if (slowMs < 0) this.asyncLeft = Infinity;
+  constructor(slowMs?: number) {
+    this.gate = new SyncGate(slowMs);
   }
 
   /**
@@ -53,39 +39,31 @@ export class StatWalk {
    */
   next(item: Pending, stack: readonly Pending[]): Stat | Promise<Stat> {
     if (item.stat) return item.stat;
-    if (this.asyncLeft > 0) {
-      this.asyncLeft--;
+    if (this.gate.usingThreadPool) {
+      this.gate.tookPool();
       for (let i = stack.length - 1; i >= Math.max(0, stack.length - STAT_AHEAD); i--) start(stack[i]!);
       return start(item);
     }
-    const t0 = performance.now();
-    const st = lstatSync(item.local, { bigint: true });
-    const xattrNames = st.isSymbolicLink() ? [] : userXattrsSync(item.local);
-    this.observe(performance.now() - t0);
-    return { st, xattrNames };
+    return this.gate.time(() => {
+      const st = lstatSync(item.local, { bigint: true });
+      return { st, xattrNames: st.isSymbolicLink() ? [] : userXattrsSync(item.local) };
+    });
   }
 
   /** A small file's whole content, synchronously while the filesystem answers fast. */
   readSmall(path: string): Uint8Array | Promise<Uint8Array> {
-    if (this.asyncLeft > 0) return readFile(path);
-    const t0 = performance.now();
-    const data = readFileSync(path);
-    this.observe(performance.now() - t0);
-    return data;
+    if (this.gate.usingThreadPool) return readFile(path);
+    return this.gate.time(() => readFileSync(path));
   }
 
   /** Whether the next calls go through the thread pool. */
   get usingThreadPool(): boolean {
-    return this.asyncLeft > 0;
+    return this.gate.usingThreadPool;
   }
 
-  /** Moves to the thread pool for a spell when synchronous calls are slow (public for tests). */
+  /** Records how long a synchronous call took (public for tests). */
   observe(ms: number): void {
-    this.averageMs += (ms - this.averageMs) * AVERAGE_WEIGHT;
-    if (ms > Math.max(STALL_MS, this.slowMs) || this.averageMs > this.slowMs) {
-      this.asyncLeft = ASYNC_SPELL;
-      this.averageMs = 0;
-    }
+    this.gate.observe(ms);
   }
 }
 
