@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FsDestination } from '../../src/connectors/fs/destination.js';
@@ -44,5 +44,36 @@ describe('FsDestination writes', () => {
     const data = randomBytes(3 << 20);
     await d.writeFile(['liar'], entry('liar', 10), pieces(data, 256 << 10));
     expect(sha(readFileSync(join(dir, 'liar')))).toBe(sha(data));
+  });
+});
+
+describe('FsDestination: permissions and ownership with fewer calls', () => {
+  const asRoot = process.getuid?.() === 0;
+  const withOwner = (e: VfsEntry, uid: number, gid: number): VfsEntry => ({ ...e, fileInfo: { ...e.fileInfo, uid: BigInt(uid), gid: BigInt(gid) } } as VfsEntry);
+
+  it('every permission comes out as recorded, whatever the umask lets through at creation', async () => {
+    const dir = join(work.path, 'perm');
+    const d = new FsDestination(dir);
+    // 0o666 is narrowed by a 022 umask at creation; the special bits never survive creation
+    const perms: [number, number][] = [[0o600, 0o600], [0o644, 0o644], [0o755, 0o755], [0o666, 0o666], [0o777, 0o777]];
+    if (asRoot) perms.push([(GoMode.setuid | 0o755) >>> 0, 0o4755], [(GoMode.sticky | 0o644) >>> 0, 0o1644]);
+    for (const [mode, want] of perms) {
+      const name = `m${want.toString(8)}`;
+      await d.writeFile([name], entry(name, 3, mode), pieces(new Uint8Array([1, 2, 3]), 3));
+      expect(statSync(join(dir, name)).mode & 0o7777, name).toBe(want);
+    }
+  });
+
+  it.skipIf(!asRoot)('as root: recorded owners are applied, also in a setgid directory whose group new files would take', async () => {
+    const dir = join(work.path, 'own');
+    mkdirSync(dir, { recursive: true });
+    chownSync(dir, 0, 4321);
+    chmodSync(dir, 0o2775);
+    const d = new FsDestination(dir);
+    await d.writeFile(['other'], withOwner(entry('other', 1), 1234, 5678), pieces(new Uint8Array([9]), 1));
+    expect([statSync(join(dir, 'other')).uid, statSync(join(dir, 'other')).gid]).toEqual([1234, 5678]);
+    // recorded as root:root, like the process: without the chown the file would be root:4321
+    await d.writeFile(['mine'], withOwner(entry('mine', 1), 0, 0), pieces(new Uint8Array([9]), 1));
+    expect([statSync(join(dir, 'mine')).uid, statSync(join(dir, 'mine')).gid]).toEqual([0, 0]);
   });
 });

@@ -5,8 +5,9 @@
  * writes through a symlink that already sits at the destination name. Modes, mtimes (ns), and,
  * when running as root, ownership are applied; directory times are set last.
  */
+import { readFileSync } from 'node:fs';
 import { chmod, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { KlosetError } from '../../kloset/base/errors.js';
 import type { Destination } from '../../kloset/restore/restore.js';
@@ -19,6 +20,12 @@ export class FsDestination implements Destination {
   readonly root: string;
   private readonly dirs: { path: string; e: VfsEntry }[] = [];
   private readonly asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  private readonly uid = process.geteuid?.() ?? -1;
+  private readonly gid = process.getegid?.() ?? -1;
+  /** the mask new files get */
+  private readonly umask = UMASK;
+  /** directories of this restore with the setgid bit (new files there take the directory's group) */
+  private readonly setgidDirs = new Set<string>();
 
   constructor(target: string) {
     this.root = resolve(target);
@@ -31,6 +38,7 @@ export class FsDestination implements Destination {
     let p = this.root;
     if (!this.verified.has(p)) {
       await mkdir(p, { recursive: true });
+      if ((await lstat(p)).mode & 0o2000) this.setgidDirs.add(p);
       this.verified.add(p);
     }
     for (let i = 0; i < rel.length; i++) {
@@ -43,6 +51,7 @@ export class FsDestination implements Destination {
         const st = await lstat(p).catch(() => null);
         if (!st) throw new KlosetError('NOT_FOUND', `${p}: parent directory missing`);
         if (!st.isDirectory()) throw new KlosetError('CONFLICT', `${p} exists and is not a directory (not following it)`);
+        if (st.mode & 0o2000) this.setgidDirs.add(p);
         this.verified.add(p);
       }
     }
@@ -54,6 +63,7 @@ export class FsDestination implements Destination {
     const st = await lstat(p).catch(() => null);
     if (st && !st.isDirectory()) throw new KlosetError('CONFLICT', `${p} exists and is not a directory`);
     if (!st) await mkdir(p, { mode: 0o700 });
+    if (st ? st.mode & 0o2000 : this.setgidDirs.has(dirname(p))) this.setgidDirs.add(p); // setgid is inherited by new directories
     this.verified.add(p);
     this.dirs.push({ path: p, e });
   }
@@ -61,18 +71,25 @@ export class FsDestination implements Destination {
   async writeFile(rel: readonly string[], e: VfsEntry, content: AsyncIterable<Uint8Array>): Promise<void> {
     const p = await this.local(rel, true);
     const tmp = `${p}.kloset-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const fi = e.fileInfo;
+    const perm = posixPermFromGo(fi.mode);
+    // Every call below is a thread-pool round trip, and a restore of small files is bound by
+    // them: a file is created with its final permissions when the umask keeps them (no
+    // special bits), and owned by us already needs no chown. The temporary name is never the
+    // file's own, and its permissions are no wider than the final ones.
+    const createdRight = (perm & ~0o777) === 0 && (perm & this.umask) === 0;
+    const ownedRight = !this.asRoot || (Number(fi.uid) === this.uid && Number(fi.gid) === this.gid && !this.setgidDirs.has(dirname(p)));
     // One handle for content and metadata (no stream machinery, no path lookups per call);
     // 'wx' never opens something that already exists at the temporary name.
-    const fh = await open(tmp, 'wx', 0o600);
+    const fh = await open(tmp, 'wx', createdRight ? perm : 0o600);
     try {
       try {
         for await (const chunk of content) {
           let done = 0;
           while (done < chunk.length) done += (await fh.write(chunk, done, chunk.length - done)).bytesWritten;
         }
-        const fi = e.fileInfo;
-        if (this.asRoot) await fh.chown(Number(fi.uid), Number(fi.gid)).catch(() => undefined);
-        await fh.chmod(posixPermFromGo(fi.mode));
+        if (!ownedRight) await fh.chown(Number(fi.uid), Number(fi.gid)).catch(() => undefined);
+        if (!createdRight) await fh.chmod(perm);
         const t = fi.modTime.sec + fi.modTime.nsec / 1e9;
         await fh.utimes(t, t);
       } finally {
@@ -118,3 +135,21 @@ export class FsDestination implements Destination {
     await utimes(p, t, t);
   }
 }
+
+/**
+ * The process's umask. Linux reports it in /proc/self/status; elsewhere it is set and set back
+ * (DEP0139's form), once, when this module loads — a file created by another thread in between
+ * would get the temporary mask, so that is done before any restore runs.
+ */
+function readUmask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return parseInt(m[1]!, 8);
+  } catch {
+    // not Linux
+  }
+  const mask = process.umask(0o077);
+  process.umask(mask);
+  return mask;
+}
+const UMASK = readUmask();
