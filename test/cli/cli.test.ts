@@ -20,19 +20,27 @@ function run(args: string[], env: Record<string, string | undefined> = {}) {
   return { status: r.status, stdout: r.stdout.toString('utf8'), raw: r.stdout, stderr: r.stderr.toString('utf8') };
 }
 
+/**
+ * A store holding one backup of a small tree plus a big file, and a `kloset … cat` of that
+ * file started with its stdout on a pipe (the test decides whether anyone reads it).
+ */
+function catOfBigFile(name: string, bigBytes: number) {
+  const src = join(work.path, `${name}-src`);
+  makeTree(src);
+  writeFileSync(join(src, 'big.bin'), Buffer.alloc(bigBytes, 7));
+  const store = join(work.path, `${name}-store`);
+  expect(run(['at', store, 'create']).status).toBe(0);
+  const id = /([0-9a-f]{64})\s*$/.exec(run(['at', store, 'backup', src]).stdout)![1]!;
+  return spawn(process.execPath, [bin, 'at', store, 'cat', `${id}:${src}/big.bin`], {
+    env: { ...process.env, KLOSET_PASSPHRASE: 'cli test passphrase', KLOSET_CACHE_DIR: join(work.path, 'cache') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 describe('kloset command', () => {
   it('runs in a child with glibc malloc tuned, which dies with it when it is SIGKILLed', async () => {
-    const src = join(work.path, 'reexec-src');
-    makeTree(src);
-    writeFileSync(join(src, 'big.bin'), Buffer.alloc(4 << 20, 7));
-    const store = join(work.path, 'reexec-store');
-    expect(run(['at', store, 'create']).status).toBe(0);
-    const id = /([0-9a-f]{64})\s*$/.exec(run(['at', store, 'backup', src]).stdout)![1]!;
     // `cat` into a pipe nobody reads: the command blocks once the pipe is full
-    const p = spawn(process.execPath, [bin, 'at', store, 'cat', `${id}:${src}/big.bin`], {
-      env: { ...process.env, KLOSET_PASSPHRASE: 'cli test passphrase', KLOSET_CACHE_DIR: join(work.path, 'cache') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const p = catOfBigFile('reexec', 4 << 20);
     let childPid = 0;
     for (let i = 0; i < 100 && !childPid; i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -52,16 +60,7 @@ describe('kloset command', () => {
   });
 
   it('ends quietly with status 141 when its stdout is closed early (`… cat | head -c 10`)', async () => {
-    const src = join(work.path, 'epipe-src');
-    makeTree(src);
-    writeFileSync(join(src, 'big.bin'), Buffer.alloc(8 << 20, 1));
-    const store = join(work.path, 'epipe-store');
-    expect(run(['at', store, 'create']).status).toBe(0);
-    const id = /([0-9a-f]{64})\s*$/.exec(run(['at', store, 'backup', src]).stdout)![1]!;
-    const p = spawn(process.execPath, [bin, 'at', store, 'cat', `${id}:${src}/big.bin`], {
-      env: { ...process.env, KLOSET_PASSPHRASE: 'cli test passphrase', KLOSET_CACHE_DIR: join(work.path, 'cache') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const p = catOfBigFile('epipe', 8 << 20);
     let stderr = '';
     p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     // read the first bytes, then close our end of the pipe, as `head -c 10` does
