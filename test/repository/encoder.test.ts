@@ -9,6 +9,10 @@ import { entropy } from '../../src/kloset/base/entropy.js';
 import { toHex } from '../../src/kloset/base/bytes.js';
 import { KlosetError } from '../../src/kloset/base/errors.js';
 import { BlobType } from '../../src/kloset/repository/blob-types.js';
+import { MemoryStorage } from '../../src/connectors/memory/storage.js';
+import type { Importer, ImportRecord } from '../../src/kloset/snapshot/importer.js';
+import { backup } from '../../src/kloset/snapshot/builder.js';
+import { GoMode } from '../../src/kloset/snapshot/vfs/file-info.js';
 import { newRepo } from '../support/engine.js';
 
 describe('worker chunk encoder', () => {
@@ -73,6 +77,72 @@ describe('metadata blobs encoded off the thread (BlobEncoder.encode, RepositoryW
       expect((await repo.storage.list('state')).length).toBe(states);
     } finally {
       await repo.close();
+    }
+  });
+});
+
+describe('a writer given up (a failed or cancelled backup)', () => {
+  it('stores nothing once abandon() has resolved, and a cancelled backup stores nothing once it has rejected', async () => {
+    class CountingStorage extends MemoryStorage {
+      puts = 0;
+      override async put(...a: Parameters<MemoryStorage['put']>): Promise<void> { this.puts++; return super.put(...a); }
+    }
+    const storage = new CountingStorage();
+    const repo = await newRepo({}, storage);
+    try {
+      const states = (await storage.list('state')).length;
+      const w = repo.writer(Uint8Array.from(randomBytes(32)));
+      for (let i = 0; i < 3000; i++) {
+        const b = Uint8Array.from(randomBytes(20_000)); // ~60 MB: packfiles fill and upload in the background
+        await w.putBlob(BlobType.VFS_ENTRY, repo.mac.sum(b), b);
+      }
+      await w.abandon();
+      const after = storage.puts;
+      await new Promise((r) => setTimeout(r, 300));
+      expect(storage.puts).toBe(after);
+      expect(storage.puts, 'packfiles went up while blobs were put').toBeGreaterThan(0);
+      expect(await storage.list('state')).toHaveLength(states); // never committed
+    } finally {
+      await repo.close();
+    }
+
+    // A packfile upload that is still under way when the cancel lands: the backup must not
+    // reject (and release its lock) before it has ended.
+    const controller = new AbortController();
+    class SlowStorage extends MemoryStorage {
+      done = 0;
+      override async put(...a: Parameters<MemoryStorage['put']>): Promise<void> {
+        if (a[0] !== 'packfile') return super.put(...a);
+        controller.abort(); // the first packfile starts uploading: cancel now
+        await new Promise((r) => setTimeout(r, 200));
+        await super.put(...a);
+        this.done++;
+      }
+    }
+    const storage2 = new SlowStorage();
+    const repo2 = await newRepo({}, storage2);
+    try {
+      const statesBefore = (await storage2.list('state')).length;
+      const fi = (name: string, mode: number, size: bigint) => ({ name, size, mode, modTime: { sec: 1, nsec: 0 }, dev: 0n, ino: 0n, uid: 0n, gid: 0n, nlink: 1, username: '', groupname: '', flags: 0 });
+      const importer: Importer = {
+        type: 'test', origin: 'here', root: '/r',
+        async *scan(): AsyncIterable<ImportRecord> {
+          yield { item: { path: '/r', fileInfo: fi('r', (GoMode.dir | 0o755) >>> 0, 0n) } };
+          for (let i = 0; i < 10_000; i++) {
+            const data = Uint8Array.from(randomBytes(300_000));
+            yield { item: { path: `/r/f${i}`, fileInfo: fi(`f${i}`, 0o644, BigInt(data.length)), open: async function* () { yield data; } } };
+          }
+        },
+      };
+      await expect(backup(repo2, importer, { signal: controller.signal })).rejects.toThrow();
+      const after = storage2.done;
+      expect(after, 'the upload under way at the cancel ended before the backup rejected').toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(storage2.done, 'nothing written after the backup rejected').toBe(after);
+      expect(await storage2.list('state')).toHaveLength(statesBefore);
+      expect(await storage2.list('lock')).toHaveLength(0);
+    } finally {
+      await repo2.close();
     }
   });
 });

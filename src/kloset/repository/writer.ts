@@ -84,6 +84,7 @@ export class RepositoryWriter {
   }
 
   private async store(type: number, mac: Uint8Array, encoded: Uint8Array): Promise<boolean> {
+    if (this.abandoned) return false; // encoded in the background after the writer was given up
     this.written.add(this.key(type, mac));
     this.append(type, mac, encoded);
     if (this.pack!.size >= Math.min(Number(this.repo.config.packfile.maxSize), TARGET_PACKFILE_SIZE)) {
@@ -138,6 +139,21 @@ export class RepositoryWriter {
     const pack = this.pack;
     this.pack = null;
     if (pack) await this.upload(pack);
+  }
+
+  private abandoned = false;
+
+  /**
+   * Gives up a writer that will not commit (a failed or cancelled backup): waits for the blobs
+   * being encoded in the background and the packfile being uploaded, and stores nothing more,
+   * so nothing reaches the store once the caller has let go of it (its lock, its storage).
+   * What was uploaded stays unreferenced, as after a crash.
+   */
+  async abandon(): Promise<void> {
+    this.abandoned = true;
+    this.committed = true;
+    while (this.encoding.size > 0) await Promise.allSettled([...this.encoding]);
+    await this.uploading.catch(() => undefined);
   }
 
   /** Flushes and writes the state; the blobs become visible to readers, this one included. */

@@ -103,10 +103,24 @@ export async function backup(repo: Repository, importer: Importer, options: Back
 
 async function run(repo: Repository, importer: Importer, options: BackupOptions, snapshotId: Uint8Array, start: number): Promise<BackupResult> {
   const w = repo.writer(snapshotId);
+  const inFlight = new Set<Promise<void>>();
+  try {
+    return await build(repo, importer, options, snapshotId, start, w, inFlight);
+  } catch (e) {
+    // a failed or cancelled backup: let what is under way end, then store nothing more
+    await Promise.allSettled([...inFlight]);
+    await w.abandon();
+    throw e;
+  }
+}
+
+async function build(
+  repo: Repository, importer: Importer, options: BackupOptions, snapshotId: Uint8Array, start: number,
+  w: RepositoryWriter, inFlight: Set<Promise<void>>,
+): Promise<BackupResult> {
   const b = new Builder(repo, w, options);
   // Items are processed a few at a time so file I/O overlaps with hashing and encoding; the
   // writer's dedup check and packing are synchronous, so concurrent items cannot race there.
-  const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   const previous = b.previousTree;
   const hints: ScanHints = previous ? { previous: async (path) => (await previous.entry(path))?.fileInfo } : {};
