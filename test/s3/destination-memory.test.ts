@@ -166,7 +166,7 @@ describe('S3 destination memory', () => {
       );
       expect(abortedAt, 'the cancel landed during the restore').toBeGreaterThan(0);
       expect('error' in outcome, 'a cancelled restore must not report success').toBe(true);
-      // restore() itself waits for the destination to settle (Destination.settled)
+      // restore() waits for the writes under way (and their clean-up) before it rejects
       expect(dest.bytesInFlight.held, 'nothing held once restore() has returned').toBe(0);
       expect(await openUploads(bucket), 'no open multipart upload once restore() has returned').toBe(0);
       const stopped = Date.now() - abortedAt;

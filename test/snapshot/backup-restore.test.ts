@@ -266,3 +266,41 @@ describe('backup edge cases', () => {
     await expect(Repository.open(storage, testPrims, new TextEncoder().encode('nope'))).rejects.toMatchObject({ code: 'AUTH' });
   });
 });
+
+describe('restore cancelled mid-way', () => {
+  it('settles only after every write under way has ended', async () => {
+    const repo = await newRepo();
+    const fi = (name: string, mode: number, size: bigint) => ({ name, size, mode, modTime: { sec: 1, nsec: 0 }, dev: 0n, ino: 0n, uid: 0n, gid: 0n, nlink: 1, username: '', groupname: '', flags: 0 });
+    const importer: Importer = {
+      type: 'test', origin: 'here', root: '/r',
+      async *scan(): AsyncIterable<ImportRecord> {
+        yield { item: { path: '/r', fileInfo: fi('r', (GoMode.dir | 0o755) >>> 0, 0n) } };
+        for (let i = 0; i < 50; i++) yield { item: { path: `/r/f${i}`, fileInfo: fi(`f${i}`, 0o644, 1n), open: async function* () { yield new Uint8Array([i]); } } };
+      },
+    };
+    const { snapshotId } = await backup(repo, importer);
+    const snap = await SnapshotReader.open(repo, snapshotId);
+    const controller = new AbortController();
+    let writing = 0, started = 0;
+    // a destination whose writes take a while, each finishing its clean-up after the cancel
+    const slow = {
+      parallelism: 8,
+      mkdir: async () => {},
+      symlink: async () => {},
+      finish: async () => {},
+      async writeFile(_rel: readonly string[], _e: unknown, content: AsyncIterable<Uint8Array>) {
+        writing++;
+        try {
+          for await (const _ of content) { /* read it */ }
+          if (++started === 10) controller.abort();
+          await new Promise((r) => setTimeout(r, 100));
+        } finally {
+          writing--;
+        }
+      },
+    };
+    await expect(restore(snap, '/r', slow, { signal: controller.signal })).rejects.toThrow();
+    expect(writing, 'writes still under way when restore() rejected').toBe(0);
+    await repo.close();
+  });
+});

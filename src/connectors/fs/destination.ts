@@ -22,14 +22,16 @@ export class FsDestination implements Destination {
   private readonly asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   private readonly uid = process.geteuid?.() ?? -1;
   private readonly gid = process.getegid?.() ?? -1;
-  /** the mask new files get */
-  private readonly umask = UMASK;
   /** directories of this restore with the setgid bit (new files there take the directory's group) */
   private readonly setgidDirs = new Set<string>();
 
   constructor(target: string) {
     this.root = resolve(target);
+    this.umask = processUmask();
   }
+
+  /** the mask new files get */
+  private readonly umask: number;
 
   /** Directories created or checked (with lstat) by this restore: safe to write into. */
   private readonly verified = new Set<string>();
@@ -137,19 +139,21 @@ export class FsDestination implements Destination {
 }
 
 /**
- * The process's umask. Linux reports it in /proc/self/status; elsewhere it is set and set back
- * (DEP0139's form), once, when this module loads — a file created by another thread in between
- * would get the temporary mask, so that is done before any restore runs.
+ * The process's umask, read when the first destination is made (not at start-up: most commands
+ * restore nothing). Linux reports it in /proc/self/status; elsewhere it is set and set back
+ * (DEP0139's form) — a file created by another thread in between would get the temporary mask,
+ * so that happens before this destination writes anything.
  */
-function readUmask(): number {
+function processUmask(): number {
+  if (umask !== undefined) return umask;
   try {
     const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return parseInt(m[1]!, 8);
+    if (m) return (umask = parseInt(m[1]!, 8));
   } catch {
     // not Linux
   }
   const mask = process.umask(0o077);
   process.umask(mask);
-  return mask;
+  return (umask = mask);
 }
-const UMASK = readUmask();
+let umask: number | undefined;

@@ -44,3 +44,8 @@ export const utf8 = {
   encode: (s: string) => new TextEncoder().encode(s),
   decode: (b: Uint8Array) => new TextDecoder('utf-8', { fatal: false }).decode(b),
 };
+
+/** Whether a view spans its whole, transferable buffer (so it can move to another thread). */
+export function ownsItsBuffer(b: Uint8Array): boolean {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer);
+}

@@ -160,10 +160,13 @@ export function checkLz4Frame(codec: Lz4BlockCodec, data: Uint8Array, predict = 
     const n = Number(contentSize);
     const last = n - (blocks.length - 1) * blockMax;
     const fits = last > 0 && last <= blockMax && blocks.every((b, i) => b.size < 0 || b.size === (i === blocks.length - 1 ? last : blockMax));
-    if (!fits) return checkLz4Frame(codec, data, false);
-    blocks.forEach((b, i) => { b.size = i === blocks.length - 1 ? last : blockMax; });
-    outputSize = n;
-    predicted = true;
+    if (fits) {
+      blocks.forEach((b, i) => { b.size = i === blocks.length - 1 ? last : blockMax; });
+      predicted = true;
+      outputSize = n;
+    } else {
+      outputSize = readBlockSizes(data, blocks, blockMax);
+    }
   }
   if (contentSize !== null && contentSize !== BigInt(outputSize)) throw corrupt(`LZ4 frame declares ${contentSize} bytes but its blocks hold ${outputSize}`);
   return { blockMax, blocks, contentSize, contentChecksum, blockChecksums, outputSize, predicted };
@@ -177,10 +180,22 @@ export function decompressLz4Frame(codec: Lz4BlockCodec, data: Uint8Array, maxSi
     } catch (e) {
       if (!(e instanceof KlosetError) || e.code !== 'CORRUPT') throw e;
       // a writer that made short blocks (or damage): read the exact sizes, then decide
-      return decompressBlocks(codec, data, maxSize, checkLz4Frame(codec, data, false));
+      const outputSize = readBlockSizes(data, shape.blocks, shape.blockMax);
+      if (BigInt(outputSize) !== shape.contentSize) throw corrupt(`LZ4 frame declares ${shape.contentSize} bytes but its blocks hold ${outputSize}`);
+      return decompressBlocks(codec, data, maxSize, { ...shape, outputSize, predicted: false });
     }
   }
   return decompressBlocks(codec, data, maxSize, shape);
+}
+
+/** Reads every compressed block's exact size from its sequences; returns the frame's total. */
+function readBlockSizes(data: Uint8Array, blocks: BlockRef[], blockMax: number): number {
+  let total = 0;
+  for (const b of blocks) {
+    if (!b.stored) b.size = lz4BlockOutputSize(data.subarray(b.offset, b.offset + b.length), blockMax);
+    total += b.size;
+  }
+  return total;
 }
 
 function decompressBlocks(codec: Lz4BlockCodec, data: Uint8Array, maxSize: number, shape: Lz4FrameShape): Uint8Array {

@@ -5,6 +5,7 @@
  * and verifies stored chunks.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { ownsItsBuffer } from '../base/bytes.js';
 import { entropy } from '../base/entropy.js';
 import { parseHashingAlgorithm } from '../hashing/mac.js';
 import { BlobCodec } from '../repository/blob-codec.js';
@@ -15,25 +16,17 @@ const { config, key, macKey } = workerData as { config: Configuration; key: Uint
 const codec = new BlobCodec(nodePrimitives, config, key);
 const mac = await nodePrimitives.macs(parseHashingAlgorithm(config.hashing.algorithm), macKey);
 
+/** Answers a job, moving the result's buffer (a copy first when it is a view). */
+function reply(id: number, data: Uint8Array, extra: { mac?: Uint8Array; entropy?: number } = {}): void {
+  const owned = ownsItsBuffer(data) ? data : data.slice();
+  parentPort!.postMessage({ id, data: owned, ...extra }, [owned.buffer as ArrayBuffer]);
+}
+
 parentPort!.on('message', (m: { id: number; data: Uint8Array; decode?: { maxSize: number; address: Uint8Array }; encodeOnly?: boolean }) => {
   try {
-    if (m.encodeOnly) {
-      const out = codec.encode(m.data);
-      const owned = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice();
-      parentPort!.postMessage({ id: m.id, data: owned }, [owned.buffer as ArrayBuffer]);
-      return;
-    }
-    if (m.decode) {
-      const plain = codec.decodeVerified(m.data, m.decode.maxSize, mac, m.decode.address);
-      const owned = plain.byteOffset === 0 && plain.byteLength === plain.buffer.byteLength ? plain : plain.slice();
-      parentPort!.postMessage({ id: m.id, data: owned }, [owned.buffer as ArrayBuffer]);
-      return;
-    }
-    const address = mac.sum(m.data);
-    const e = entropy(m.data);
-    const out = codec.encode(m.data);
-    const owned = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice();
-    parentPort!.postMessage({ id: m.id, mac: address, data: owned, entropy: e }, [owned.buffer as ArrayBuffer]);
+    if (m.encodeOnly) reply(m.id, codec.encode(m.data));
+    else if (m.decode) reply(m.id, codec.decodeVerified(m.data, m.decode.maxSize, mac, m.decode.address));
+    else reply(m.id, codec.encode(m.data), { mac: mac.sum(m.data), entropy: entropy(m.data) });
   } catch (e) {
     // the code crosses the thread boundary so INTEGRITY/CORRUPT/AUTH stay what they are
     parentPort!.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e), code: (e as { code?: string }).code });

@@ -6,6 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { ownsItsBuffer } from '../base/bytes.js';
 import { KlosetError, type ErrorCode } from '../base/errors.js';
 import type { Configuration } from '../repository/config.js';
 import type { BlobEncoder, EncoderFactory, PreparedBlob } from '../repository/encoder.js';
@@ -112,62 +113,49 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
     }
   };
 
+  /** The worker, started if needed; null when jobs run inline (it cannot start, or died). */
+  const ready = (): Worker | null => {
+    if (broken) return null;
+    clearTimeout(idleTimer);
+    return (worker ??= start());
+  };
+
+  /**
+   * Posts a job. `data` itself moves to the worker when `move` (the caller gave it up), else a
+   * copy goes and `data` is kept to run the job inline (`redo`) should the worker die.
+   */
+  const post = <T>(w: Worker, job: object, data: Uint8Array, move: boolean, redo: (d: Uint8Array) => Promise<T>, answer: (m: WorkerAnswer) => T): Promise<T> => {
+    const sent = move ? data : data.slice();
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      waiting.set(id, { data: move ? null : data, redo: (d) => redo(d).then(resolve, reject), resolve: (m) => resolve(answer(m)), reject });
+      w.postMessage({ ...job, id, data: sent }, [sent.buffer as ArrayBuffer]);
+    });
+  };
+
   return {
     prepare(data, handOver) {
-      if (broken || data.length < INLINE_BELOW) return fallback.prepare(data);
-      clearTimeout(idleTimer);
-      const w = (worker ??= start());
+      const w = data.length < INLINE_BELOW ? null : ready();
       if (!w) return fallback.prepare(data);
-      // a handed-over buffer that holds just these bytes moves to the worker as is; otherwise
-      // the worker gets a copy and the caller keeps its bytes
-      const take = handOver === true && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
-      const sent = take ? data : data.slice();
-      const id = nextId++;
-      return new Promise<PreparedBlob>((resolve, reject) => {
-        waiting.set(id, {
-          data: take ? null : data,
-          redo: (d) => fallback.prepare(d).then(resolve, reject),
-          resolve: (m) => resolve({ mac: m.mac!, encoded: m.data!, entropy: m.entropy! }),
-          reject,
-        });
-        w.postMessage({ id, data: sent }, [sent.buffer as ArrayBuffer]);
-      });
+      // a handed-over buffer that holds just these bytes moves to the worker as is
+      return post(w, {}, data, handOver === true && ownsItsBuffer(data), (d) => fallback.prepare(d), (m) => ({ mac: m.mac!, encoded: m.data!, entropy: m.entropy! }));
     },
     decode(stored, maxSize, address) {
-      if (broken || stored.length < INLINE_BELOW) return fallback.decode!(stored, maxSize, address);
-      clearTimeout(idleTimer);
-      const w = (worker ??= start());
+      const w = stored.length < INLINE_BELOW ? null : ready();
       if (!w) return fallback.decode!(stored, maxSize, address);
-      const id = nextId++;
       // A read that is a whole buffer of its own (a local store's positioned read) moves to
       // the worker as is; a view into a larger one (a block cache) is copied. A view covering
       // a whole buffer can only be one made for this read: a packfile is always larger than
       // any of its blobs (Storage contract).
-      const take = stored.byteOffset === 0 && stored.byteLength === stored.buffer.byteLength && !(stored.buffer instanceof SharedArrayBuffer);
-      const sent = take ? stored : stored.slice();
-      return new Promise<Uint8Array>((resolve, reject) => {
-        waiting.set(id, {
-          data: take ? null : stored,
-          redo: (d) => fallback.decode!(d, maxSize, address).then(resolve, reject),
-          resolve: (m) => resolve(m.data!),
-          reject,
-        });
-        w.postMessage({ id, data: sent, decode: { maxSize, address } }, [sent.buffer as ArrayBuffer]);
-      });
+      return post(w, { decode: { maxSize, address } }, stored, ownsItsBuffer(stored), (d) => fallback.decode!(d, maxSize, address), (m) => m.data!);
     },
     encode(data) {
       // Even a 200-byte entry is worth posting: its inline encoding (a key wrap, two AES key
-      // schedules and a POLYVAL) costs ~40 µs of this thread, a message ~10 µs.
-      if (broken) return fallback.encode!(data);
-      clearTimeout(idleTimer);
-      const w = (worker ??= start());
+      // schedules and a POLYVAL) costs ~40 µs of this thread, a message ~10 µs. The caller
+      // keeps its bytes (and they may be a view): a copy goes.
+      const w = ready();
       if (!w) return fallback.encode!(data);
-      const id = nextId++;
-      const sent = data.slice(); // the caller keeps its bytes (and they may be a view)
-      return new Promise<Uint8Array>((resolve, reject) => {
-        waiting.set(id, { data, redo: (d) => fallback.encode!(d).then(resolve, reject), resolve: (m) => resolve(m.data!), reject });
-        w.postMessage({ id, data: sent, encodeOnly: true }, [sent.buffer as ArrayBuffer]);
-      });
+      return post(w, { encodeOnly: true }, data, false, (d) => fallback.encode!(d), (m) => m.data!);
     },
     async close() {
       clearTimeout(idleTimer);

@@ -26,12 +26,6 @@ export interface Destination {
   setXattr?(rel: readonly string[], name: string, value: Uint8Array): Promise<void>;
   /** Applies what had to wait for the children (directory modes and mtimes). */
   finish(): Promise<void>;
-  /**
-   * Resolves once no write is under way any more. A cancelled write may reject before its
-   * clean-up has run (an S3 multipart upload being aborted on the server); `restore` awaits
-   * this before it returns or throws, so a cancelled restore leaves nothing half-done behind.
-   */
-  settled?(): Promise<void>;
 }
 
 export interface RestoreProgress {
@@ -80,8 +74,9 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
     await dest.finish();
     return progress;
   } finally {
+    // a cancel (or a failing walk) lands between files: the writes under way end first, with
+    // their clean-up (an S3 multipart upload aborted on the server), before restore() settles
     await Promise.allSettled(inFlight);
-    await dest.settled?.();
   }
 
   async function restoreOne(e: VfsEntry): Promise<void> {
