@@ -1,13 +1,26 @@
 // glibc's malloc, left to itself, keeps the multi-MiB buffers a backup frees in its heap (its
 // mmap threshold rises after each large free) and gives threads arenas of their own: a 1 GiB
 // backup peaked at 361 MiB that way, 267 MiB with a fixed threshold (measured; docs/benchmarks.md).
+// The fixed threshold has a price: every buffer of 128 KiB or more is then a fresh mmap, and
+// each of its pages a page fault (~10 µs on this VM kind): a 1 GiB restore took 11–12 s with
+// it and 8–9 s without, at the same peak (230–275 MiB; restore's memory is bounded by files
+// and chunks in flight, not by the heap's habits). So only the commands that encode and pack
+// data (backup, sync) get the threshold; every command gets the 2 arenas.
 // glibc reads these settings only at start-up, so on Linux the command runs itself once more
 // with them set. The first process only waits: it passes on SIGTERM/SIGHUP, ignores SIGINT (the
 // terminal sends it to both), and if it is killed outright, the second one notices its IPC
 // channel closing (or its parent PID changing) and dies the same way. KLOSET_MALLOC_TUNING=0 turns this off.
 import { spawn } from 'node:child_process';
 
-const SETTINGS = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' };
+const ARENAS = { MALLOC_ARENA_MAX: '2' };
+const THRESHOLD = { MALLOC_MMAP_THRESHOLD_: '131072' };
+
+/** `kloset at <store> <command> …` or `kloset <command> …` → the settings for that command. */
+export function mallocSettingsFor(args) {
+  const at = args.indexOf('at');
+  const command = at >= 0 ? args[at + 2] : args[0];
+  return command === 'backup' || command === 'sync' ? { ...ARENAS, ...THRESHOLD } : ARENAS;
+}
 
 /** True when this process handed the command to a tuned child (and will exit with it). */
 export async function reexecWithMallocTuning() {
@@ -28,7 +41,7 @@ export async function reexecWithMallocTuning() {
   if (process.platform !== 'linux' || process.env.KLOSET_MALLOC_TUNING === '0') return false;
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-    env: { ...SETTINGS, ...process.env, KLOSET_REEXECED: '1', KLOSET_PARENT_PID: String(process.pid) },
+    env: { ...mallocSettingsFor(process.argv.slice(2)), ...process.env, KLOSET_REEXECED: '1', KLOSET_PARENT_PID: String(process.pid) },
   });
   process.on('SIGINT', () => {});
   for (const sig of ['SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
