@@ -1,6 +1,7 @@
 import { toHex } from '../../kloset/base/bytes.js';
 import { backup as runBackup } from '../../kloset/snapshot/builder.js';
 import { latestSnapshotOf } from '../../kloset/snapshot/reader.js';
+import { ScanAhead } from '../../kloset/snapshot/scan-ahead.js';
 import { parseFlags } from '../args.js';
 import { backupContext, openRepository } from '../context.js';
 import { humanSize } from '../format.js';
@@ -14,13 +15,21 @@ import { resolveLocation, sourceFor } from '../store-location.js';
 export async function backup(store: string, args: string[], argv: string[]): Promise<number> {
   const { flags, rest } = parseFlags(args, { tag: 'list', name: 'string' });
   const source = await sourceFor(await resolveLocation('source', rest[0] ?? '.'));
-  const repo = await openRepository(store);
   const controller = new AbortController();
+  // the walk starts while the store unlocks (ScanAhead); it ends with the command
+  const importer = new ScanAhead(source.importer, controller.signal);
+  let repo;
+  try {
+    repo = await openRepository(store);
+  } catch (e) {
+    importer.stop();
+    await source.close();
+    throw e;
+  }
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   const progress = progressLine();
   try {
-    const importer = source.importer;
     const previous = await latestSnapshotOf(repo, importer);
     const result = await runBackup(repo, importer, {
       previous,
@@ -36,6 +45,7 @@ export async function backup(store: string, args: string[], argv: string[]): Pro
     process.stdout.write(`created snapshot ${toHex(result.snapshotId)}\n`);
     return 0;
   } finally {
+    importer.stop();
     process.off('SIGINT', onSignal);
     await source.close();
     await repo.close();

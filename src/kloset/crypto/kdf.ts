@@ -11,12 +11,9 @@
  * Every backend runs on the calling thread. Under a UI, call `node/kdf-worker.ts`, which runs
  * the default Argon2id in a short-lived child process.
  */
-import { argon2idAsync } from '@noble/hashes/argon2.js';
-import { pbkdf2Async } from '@noble/hashes/pbkdf2.js';
-import { scryptAsync } from '@noble/hashes/scrypt.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { argon2id as hashWasmArgon2id } from 'hash-wasm';
-import sodium from 'libsodium-wrappers-sumo';
+// The backends are imported when a derivation needs one: most processes never do (the default
+// Argon2id runs in the KDF child), and loading libsodium, hash-wasm and @noble's KDFs up front
+// cost every command ~80 ms of start-up.
 import { corrupt, unsupported } from '../base/errors.js';
 import type { KdfParams } from './kdf-params.js';
 
@@ -49,6 +46,7 @@ export async function argon2id(p: Argon2idInput): Promise<Uint8Array> {
   if (!(p.keyLen >= 4 && p.keyLen <= 1024)) throw unsupported(`argon2id key length ${p.keyLen} out of range`);
   if (p.salt.length < 8) throw corrupt(`argon2id salt of ${p.salt.length} bytes (at least 8)`);
   if (p.secret || p.associatedData) {
+    const { argon2idAsync } = await import('@noble/hashes/argon2.js');
     return argon2idAsync(p.password, p.salt, {
       t: p.time, m: p.memory, p: p.threads, dkLen: p.keyLen, key: p.secret, personalization: p.associatedData,
     });
@@ -56,9 +54,11 @@ export async function argon2id(p: Argon2idInput): Promise<Uint8Array> {
   try {
     // libsodium's crypto_pwhash fixes p=1 and a 16-byte salt, and wants at least 16 output bytes
     if (p.threads === 1 && p.salt.length === 16 && p.keyLen >= 16) {
+      const sodium = (await import('libsodium-wrappers-sumo')).default;
       await sodium.ready;
       return sodium.crypto_pwhash(p.keyLen, p.password, p.salt, p.time, p.memory * 1024, sodium.crypto_pwhash_ALG_ARGON2ID13);
     }
+    const { argon2id: hashWasmArgon2id } = await import('hash-wasm');
     return await hashWasmArgon2id({
       password: p.password, salt: p.salt, iterations: p.time, memorySize: p.memory,
       parallelism: p.threads, hashLength: p.keyLen, outputType: 'binary',
@@ -84,6 +84,7 @@ export async function deriveKey(params: KdfParams, passphrase: Uint8Array): Prom
         throw unsupported(`scrypt N=${n} r=${s.r} p=${s.p} out of range`);
       }
       if (!(s.keyLen >= 16 && s.keyLen <= 1024)) throw unsupported(`scrypt key length ${s.keyLen}`);
+      const { scryptAsync } = await import('@noble/hashes/scrypt.js');
       return scryptAsync(passphrase, params.salt, { N: n, r: s.r, p: s.p, dkLen: s.keyLen, maxmem: MAX_SCRYPT_BYTES + 1024 });
     }
     case 'PBKDF2': {
@@ -92,6 +93,7 @@ export async function deriveKey(params: KdfParams, passphrase: Uint8Array): Prom
       if (p.hashing !== 'SHA256') throw unsupported(`PBKDF2 with ${p.hashing} is not supported`);
       if (!(p.iterations >= 1 && p.iterations <= MAX_PBKDF2_ITERATIONS)) throw unsupported(`PBKDF2 iterations=${p.iterations} out of range`);
       if (!(p.keyLen >= 16 && p.keyLen <= 1024)) throw unsupported(`PBKDF2 key length ${p.keyLen}`);
+      const [{ pbkdf2Async }, { sha256 }] = await Promise.all([import('@noble/hashes/pbkdf2.js'), import('@noble/hashes/sha2.js')]);
       return pbkdf2Async(sha256, passphrase, params.salt, { c: p.iterations, dkLen: p.keyLen });
     }
     default:
