@@ -6,7 +6,7 @@
  * becomes an error record and the walk goes on.
  */
 import type { BigIntStats } from 'node:fs';
-import { open, readdir, readlink } from 'node:fs/promises';
+import { open, readlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve, sep } from 'node:path';
 import type { Importer, ImportRecord, ImportedItem } from '../../kloset/snapshot/importer.js';
@@ -112,7 +112,8 @@ export class FsImporter implements Importer {
       if (st.isDirectory()) {
         let children: string[];
         try {
-          children = await readdir(local);
+          const listed = stats.list(local);
+          children = listed instanceof Promise ? await listed : listed;
         } catch (e) {
           // the directory itself is recorded; its unreadable content is an error entry
           yield { item };

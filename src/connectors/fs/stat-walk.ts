@@ -1,5 +1,5 @@
 /**
- * lstat + user xattr names of the items of a walk, and small files' content, synchronously
+ * lstat + user xattr names of the items of a walk, directory listings and small files' content, synchronously
  * while the filesystem answers fast and through libuv's thread pool otherwise (SyncGate).
  *
  * Measured: 100,000 files re-backed up at ~24,000 files/s with synchronous calls, ~17,000
@@ -8,8 +8,8 @@
  * time in a backup of small files. In thread-pool mode, STAT_AHEAD items are stat'ed ahead of
  * the walk.
  */
-import { lstatSync, readFileSync, type BigIntStats } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstatSync, readdirSync, readFileSync, type BigIntStats } from 'node:fs';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { SyncGate } from './sync-gate.js';
 
@@ -54,6 +54,15 @@ export class StatWalk {
   readSmall(path: string): Uint8Array | Promise<Uint8Array> {
     if (this.gate.usingThreadPool) return readFile(path);
     return this.gate.time(() => readFileSync(path));
+  }
+
+  /** A directory's names, synchronously while the filesystem answers fast. */
+  list(path: string): string[] | Promise<string[]> {
+    if (this.gate.usingThreadPool) {
+      this.gate.tookPool();
+      return readdir(path);
+    }
+    return this.gate.time(() => readdirSync(path));
   }
 
   /** Whether the next calls go through the thread pool. */
