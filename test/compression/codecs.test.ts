@@ -56,6 +56,14 @@ describe('LZ4 frames interoperate with the reference lz4 command', () => {
     frame[frame.length >> 1]! ^= 0x01;
     expect(() => lz4Codec.decompress(frame, 1 << 20)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^(INTEGRITY|CORRUPT)$/) }));
   });
+  it('checks the content checksum unless the caller verifies the content itself (a blob MAC)', () => {
+    const data = new Uint8Array(randomBytes(100_000));
+    const frame = lz4Codec.compress(data).slice();
+    expect(checkLz4Frame(lz4BlockCodec, frame).contentChecksum).not.toBeNull();
+    frame[frame.length - 1]! ^= 0x01; // the content checksum itself
+    expect(() => lz4Codec.decompress(frame, 1 << 20)).toThrow(expect.objectContaining({ code: 'INTEGRITY' }));
+    expect(lz4Codec.decompress(frame, 1 << 20, true)).toEqual(data);
+  });
   it('says plainly that linked-block frames (lz4 -BD) are not supported', () => {
     const frame = tool('lz4', ['-z', '-q', '-f', '-BD', '-B4'], new Uint8Array(300_000));
     expect(() => lz4Codec.decompress(frame, 300_000)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));

@@ -12,8 +12,10 @@ export interface Codec {
    * Decompresses one frame. The frame is checked before any output is allocated: malformed,
    * truncated or trailing bytes are CORRUPT, a failed checksum is INTEGRITY, and output beyond
    * `maxSize` bytes is refused (CORRUPT), so hostile input cannot force a large allocation.
+   * `contentVerified`: the caller checks the output against a MAC of its own right after (a
+   * blob's address), so a frame's content checksum, weaker and redundant, may be skipped.
    */
-  decompress(data: Uint8Array, maxSize: number): Uint8Array;
+  decompress(data: Uint8Array, maxSize: number, contentVerified?: boolean): Uint8Array;
 }
 
 export type CodecRegistry = ReadonlyMap<string, Codec>;

@@ -32,18 +32,23 @@ export class BlobCodec {
    * a blob cut at a 64 KiB record boundary from a shorter one.
    */
   decodeVerified(data: Uint8Array, maxSize: number, mac: Mac, address: Uint8Array): Uint8Array {
-    const plain = this.decode(data, maxSize);
+    const plain = this.unpack(data, maxSize, true);
     if (!constantTimeEqual(mac.sum(plain), address)) throw integrity('blob content does not match its MAC');
     return plain;
   }
 
   /** Inverse of `encode`; CORRUPT, INTEGRITY or AUTH on damaged input. Prefer `decodeVerified`. */
   decode(data: Uint8Array, maxSize: number): Uint8Array {
+    return this.unpack(data, maxSize, false);
+  }
+
+  /** `contentVerified`: the caller checks the MAC next (the frame's own checksum may be skipped). */
+  private unpack(data: Uint8Array, maxSize: number, contentVerified: boolean): Uint8Array {
     const packed = this.key ? decrypt(this.prims.cipher, this.key, data, this.recordSize) : data;
     if (!this.codec) {
       if (packed.length > maxSize) throw corrupt(`blob of ${packed.length} bytes exceeds the ${maxSize}-byte limit`);
       return packed;
     }
-    return this.codec.decompress(packed, maxSize);
+    return this.codec.decompress(packed, maxSize, contentVerified);
   }
 }

@@ -37,9 +37,9 @@ export const lz4BlockCodec: Lz4BlockCodec = {
 export const lz4Codec: Codec = {
   algorithm: 'LZ4',
   compress: (data) => compressLz4Frame(lz4BlockCodec, data),
-  decompress(data, maxSize) {
+  decompress(data, maxSize, contentVerified) {
     // A zero-length input is how Go may store the empty chunk of an empty file (spec §17).
     if (data.length === 0) return new Uint8Array(0);
-    return decompressLz4Frame(lz4BlockCodec, data, maxSize);
+    return decompressLz4Frame(lz4BlockCodec, data, maxSize, contentVerified);
   },
 };
