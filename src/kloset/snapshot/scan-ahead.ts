@@ -10,10 +10,13 @@
  * simply waits for them at its first question.
  */
 import { KlosetError } from '../base/errors.js';
+import { nextTurn } from '../base/next-turn.js';
 import type { ImportRecord, Importer, ScanHints } from './importer.js';
 
 /** Records walked ahead at most (a record is a path and its stat data: a few hundred bytes). */
 const DEFAULT_LIMIT = 10_000;
+/** Records walked between two turns of the event loop. */
+const YIELD_EVERY = 32;
 
 export class ScanAhead implements Importer {
   readonly type: string;
@@ -53,9 +56,16 @@ export class ScanAhead implements Importer {
     // the hints the backup will pass, asked for lazily: the walk starts before they exist
     const late: ScanHints = { previous: async (path) => (await this.hints).previous?.(path) };
     try {
+      let sinceYield = 0;
       for await (const rec of this.inner.scan(this.stopped.signal, late)) {
         this.queue.push(rec);
         this.wakeConsumer?.();
+        // A walk on a warm page cache runs on synchronous calls and would never let the event
+        // loop turn: the store's unlocking (reading CONFIG, starting the KDF) would wait for it.
+        if (++sinceYield >= YIELD_EVERY) {
+          sinceYield = 0;
+          await nextTurn();
+        }
         while (this.queue.length >= this.limit && !this.stopped.signal.aborted) await new Promise<void>((r) => { this.wakeWalk = r; });
         if (this.stopped.signal.aborted) break;
       }
