@@ -38,6 +38,9 @@ export const workerEncoderFactory: EncoderFactory = (config, key, macKey, inline
     prepare: (data, handOver) => onLeastLoaded((w) => w.prepare(data, handOver)),
     decode: (stored, maxSize, address) => onLeastLoaded((w) => w.decode!(stored, maxSize, address)),
     encode: (data) => onLeastLoaded((w) => w.encode!(data)),
+    warm() {
+      for (const w of workers) w.warm!();
+    },
     async close() {
       await Promise.all(workers.map((w) => w.close()));
     },
@@ -98,11 +101,7 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
           if (m.error !== undefined) job.reject(new KlosetError(m.code ?? 'IO', m.code ? m.error : `blob encoder: ${m.error}`));
           else job.resolve(m);
         }
-        if (waiting.size === 0) {
-          clearTimeout(idleTimer);
-          idleTimer = setTimeout(() => { if (waiting.size === 0) stop(); }, IDLE_MS);
-          idleTimer.unref?.();
-        }
+        if (waiting.size === 0) idleStop();
       });
       w.on('error', fail);
       w.on('exit', fail);
@@ -111,6 +110,13 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
       broken = true;
       return null;
     }
+  };
+
+  /** Stops the worker after IDLE_MS without jobs. */
+  const idleStop = () => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => { if (waiting.size === 0) stop(); }, IDLE_MS);
+    idleTimer.unref?.();
   };
 
   /** The worker, started if needed; null when jobs run inline (it cannot start, or died). */
@@ -156,6 +162,10 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
       const w = ready();
       if (!w) return fallback.encode!(data);
       return post(w, { encodeOnly: true }, data, false, (d) => fallback.encode!(d), (m) => m.data!);
+    },
+    warm() {
+      // started now, stopped again if no job comes within IDLE_MS of its start
+      if (!worker && ready()) idleStop();
     },
     async close() {
       clearTimeout(idleTimer);

@@ -57,6 +57,7 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
   const inFlight = new Set<Promise<void>>();
   const parallelism = Math.max(1, dest.parallelism ?? FILES_IN_FLIGHT);
   const wantXattrs = options.xattrs !== false;
+  snap.repo.encoder.warm?.(); // chunk decoding threads start while the first listings load
   try {
     for await (const e of snap.walk(root)) {
       options.signal?.throwIfAborted();

@@ -93,6 +93,7 @@ export async function backup(repo: Repository, importer: Importer, options: Back
   const start = repo.prims.now();
   const snapshotId = options.snapshotId ?? repo.prims.random(32);
   const hostname = options.context?.find((kv) => kv.key === 'Hostname')?.value ?? '';
+  repo.encoder.warm?.(); // its threads start while the lock is taken and the walk begins
   const lock = await acquireLock(repo, snapshotId, hostname);
   try {
     return await run(repo, importer, options, snapshotId, start);
