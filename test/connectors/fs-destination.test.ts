@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FsDestination } from '../../src/connectors/fs/destination.js';
@@ -23,10 +23,11 @@ async function* pieces(data: Uint8Array, size: number) {
   for (let o = 0; o < data.length; o += size) yield data.subarray(o, o + size);
 }
 
-describe('FsDestination writes', () => {
+// both ways of writing: synchronous calls (small files on a fast filesystem) and the thread pool
+describe.each([['synchronous calls', undefined], ['thread pool', -1]] as const)('FsDestination writes (%s)', (_mode, slowMs) => {
   it('content, mode and mtime of empty, small and large files', async () => {
-    const dir = join(work.path, 'a');
-    const d = new FsDestination(dir);
+    const dir = join(work.path, `a${slowMs ?? ''}`);
+    const d = new FsDestination(dir, slowMs);
     await d.mkdir([], { ...entry('', 0), fileInfo: { ...entry('', 0).fileInfo, mode: (GoMode.dir | 0o755) >>> 0 } } as VfsEntry);
     for (const [name, n] of [['empty', 0], ['small', 3000], ['big', 3 << 20]] as const) {
       const data = randomBytes(n);
@@ -39,21 +40,33 @@ describe('FsDestination writes', () => {
   });
 
   it('an entry whose size is smaller than its content still gets all of it', async () => {
-    const dir = join(work.path, 'b');
-    const d = new FsDestination(dir);
+    const dir = join(work.path, `b${slowMs ?? ''}`);
+    const d = new FsDestination(dir, slowMs);
     const data = randomBytes(3 << 20);
     await d.writeFile(['liar'], entry('liar', 10), pieces(data, 256 << 10));
     expect(sha(readFileSync(join(dir, 'liar')))).toBe(sha(data));
   });
+
+  it('content that fails half-way leaves neither the file nor its temporary name', async () => {
+    const dir = join(work.path, `c${slowMs ?? ''}`);
+    const d = new FsDestination(dir, slowMs);
+    await d.mkdir([], { ...entry('', 0), fileInfo: { ...entry('', 0).fileInfo, mode: (GoMode.dir | 0o755) >>> 0 } } as VfsEntry);
+    async function* failing() {
+      yield new Uint8Array(1000);
+      throw new Error('damaged chunk');
+    }
+    await expect(d.writeFile(['half'], entry('half', 2000), failing())).rejects.toThrow('damaged chunk');
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });
 
-describe('FsDestination: permissions and ownership with fewer calls', () => {
+describe.each([['synchronous calls', undefined], ['thread pool', -1]] as const)('FsDestination: permissions and ownership with fewer calls (%s)', (_mode, slowMs) => {
   const asRoot = process.getuid?.() === 0;
   const withOwner = (e: VfsEntry, uid: number, gid: number): VfsEntry => ({ ...e, fileInfo: { ...e.fileInfo, uid: BigInt(uid), gid: BigInt(gid) } } as VfsEntry);
 
   it('every permission comes out as recorded, whatever the umask lets through at creation', async () => {
-    const dir = join(work.path, 'perm');
-    const d = new FsDestination(dir);
+    const dir = join(work.path, `perm${slowMs ?? ''}`);
+    const d = new FsDestination(dir, slowMs);
     // 0o666 is narrowed by a 022 umask at creation; the special bits never survive creation
     const perms: [number, number][] = [[0o600, 0o600], [0o644, 0o644], [0o755, 0o755], [0o666, 0o666], [0o777, 0o777]];
     if (asRoot) perms.push([(GoMode.setuid | 0o755) >>> 0, 0o4755], [(GoMode.sticky | 0o644) >>> 0, 0o1644]);
@@ -65,11 +78,11 @@ describe('FsDestination: permissions and ownership with fewer calls', () => {
   });
 
   it.skipIf(!asRoot)('as root: recorded owners are applied, also in a setgid directory whose group new files would take', async () => {
-    const dir = join(work.path, 'own');
+    const dir = join(work.path, `own${slowMs ?? ''}`);
     mkdirSync(dir, { recursive: true });
     chownSync(dir, 0, 4321);
     chmodSync(dir, 0o2775);
-    const d = new FsDestination(dir);
+    const d = new FsDestination(dir, slowMs);
     await d.writeFile(['other'], withOwner(entry('other', 1), 1234, 5678), pieces(new Uint8Array([9]), 1));
     expect([statSync(join(dir, 'other')).uid, statSync(join(dir, 'other')).gid]).toEqual([1234, 5678]);
     // recorded as root:root, like the process: without the chown the file would be root:4321

@@ -5,7 +5,7 @@
  * writes through a symlink that already sits at the destination name. Modes, mtimes (ns), and,
  * when running as root, ownership are applied; directory times are set last.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, futimesSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { chmod, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
@@ -13,6 +13,10 @@ import { KlosetError } from '../../kloset/base/errors.js';
 import type { Destination } from '../../kloset/restore/restore.js';
 import type { VfsEntry } from '../../kloset/snapshot/reader.js';
 import { posixPermFromGo } from '../../kloset/snapshot/vfs/go-mode.js';
+import { SyncGate } from './sync-gate.js';
+
+/** Files up to this size are written with synchronous calls while the filesystem is fast. */
+const SYNC_FILE_MAX = 256n << 10n;
 
 const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
 
@@ -25,9 +29,11 @@ export class FsDestination implements Destination {
   /** directories of this restore with the setgid bit (new files there take the directory's group) */
   private readonly setgidDirs = new Set<string>();
 
-  constructor(target: string) {
+  /** `syncSlowMs`: see SyncGate (tests pass −1 to use the thread pool throughout) */
+  constructor(target: string, syncSlowMs?: number) {
     this.root = resolve(target);
     this.umask = processUmask();
+    this.gate = new SyncGate(syncSlowMs);
   }
 
   /** the mask new files get */
@@ -83,6 +89,8 @@ export class FsDestination implements Destination {
     const ownedRight = !this.asRoot || (Number(fi.uid) === this.uid && Number(fi.gid) === this.gid && !this.setgidDirs.has(dirname(p)));
     // One handle for content and metadata (no stream machinery, no path lookups per call);
     // 'wx' never opens something that already exists at the temporary name.
+    if (fi.size <= SYNC_FILE_MAX && !this.gate.usingThreadPool) return this.writeSmallSync(p, tmp, fi, perm, createdRight, ownedRight, content);
+    this.gate.tookPool();
     const fh = await open(tmp, 'wx', createdRight ? perm : 0o600);
     try {
       try {
@@ -103,6 +111,46 @@ export class FsDestination implements Destination {
       throw err;
     }
   }
+
+  /**
+   * writeFile for a small file while the filesystem answers fast: the same calls, synchronous.
+   * Five thread-pool round trips per file (open, write, utimes, close, rename) cost this VM
+   * kind's event loop ~0.5 ms per small file; the synchronous calls a fraction of that.
+   */
+  private async writeSmallSync(p: string, tmp: string, fi: VfsEntry['fileInfo'], perm: number, createdRight: boolean, ownedRight: boolean, content: AsyncIterable<Uint8Array>): Promise<void> {
+    const fd = this.gate.time(() => openSync(tmp, 'wx', createdRight ? perm : 0o600));
+    try {
+      try {
+        for await (const chunk of content) {
+          this.gate.time(() => {
+            let done = 0;
+            while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
+          });
+        }
+        this.gate.time(() => {
+          if (!ownedRight) {
+            try {
+              fchownSync(fd, Number(fi.uid), Number(fi.gid));
+            } catch {
+              // best effort, as in the asynchronous path
+            }
+          }
+          if (!createdRight) fchmodSync(fd, perm);
+          const t = fi.modTime.sec + fi.modTime.nsec / 1e9;
+          futimesSync(fd, t, t);
+        });
+      } finally {
+        closeSync(fd);
+      }
+      this.gate.time(() => renameSync(tmp, p));
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  /** synchronous calls for small files while they stay fast (SyncGate) */
+  private readonly gate: SyncGate;
 
   async symlink(rel: readonly string[], e: VfsEntry, target: string): Promise<void> {
     const p = await this.local(rel, true);
