@@ -307,3 +307,57 @@ describe('BlobIndex at scale', () => {
     expect(found).toBe(Math.ceil(n / 97));
   });
 });
+
+describe('BlobIndex image (the local index cache)', () => {
+  const observe = (idx: BlobIndex) => ({
+    size: idx.size,
+    lookups: [[SNAPSHOT, snap1], [SNAPSHOT, snap2], [CHUNK, chunk1], [CHUNK, chunk2], [CHUNK, orphan], [OBJECT, obj1]].map(([t, m]) => [idx.lookup(t as number, m as Uint8Array), idx.locations(t as number, m as Uint8Array)]),
+    snapshots: hexes(idx.snapshots()),
+    packfiles: hexes(idx.packfiles()),
+    coloured: [idx.isColoured(SNAPSHOT, snap2), idx.isColoured(PACKFILE, pack2)],
+    config: idx.configuration('k'),
+    states: hexes(idx.stateIds()).map((id) => idx.state(new Uint8Array(Buffer.from(id, 'hex')))),
+  });
+
+  it('answers as the index it was made from, at each step of the lifecycle, and goes on merging the same', () => {
+    const live = new BlobIndex();
+    const steps: [Uint8Array, StateStream][] = [
+      [state1, wire(stream([...backup().entries, cfg('k', 'v1', 5n)]))],
+      [state2, rm()],
+      [state3, maintenance()],
+    ];
+    for (const [i, [id, s]] of steps.entries()) {
+      live.apply(id, s);
+      const copy = BlobIndex.fromImage(live.toImage());
+      expect(observe(copy), `after step ${i}`).toEqual(observe(live));
+      const next = steps[i + 1];
+      if (next) {
+        // the copy merges the next state exactly as the original does
+        const a = BlobIndex.fromImage(live.toImage());
+        a.apply(next[0], next[1]);
+        const b = BlobIndex.fromImage(live.toImage());
+        b.apply(next[0], next[1]);
+        expect(observe(a)).toEqual(observe(b));
+        expect(a.apply(id, s)).toBe(false); // a merged state is known to the copy
+      }
+    }
+  });
+
+  it('a truncated or inconsistent image is CORRUPT, not a wrong index', () => {
+    const idx = new BlobIndex();
+    idx.apply(state1, backup());
+    const image = idx.toImage();
+    for (const cut of [0, 7, 20, image.length >> 1, image.length - 1]) {
+      expect(() => BlobIndex.fromImage(image.subarray(0, cut)), `cut at ${cut}`).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    }
+    expect(() => BlobIndex.fromImage(new Uint8Array([...image, 0]))).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    const badLink = image.slice();
+    // the first slot's link (after magic, version, count, top, free slot and five slab arrays)
+    const top = new DataView(badLink.buffer).getUint32(12, true);
+    new DataView(badLink.buffer).setInt32(20 + top * (4 + 8 + 4 + 4 + 4), top + 5, true);
+    expect(() => BlobIndex.fromImage(badLink)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    const badVersion = image.slice();
+    badVersion[4] = 9;
+    expect(() => BlobIndex.fromImage(badVersion)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+  });
+});

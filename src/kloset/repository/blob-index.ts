@@ -27,6 +27,7 @@
  */
 import { toHex } from '../base/bytes.js';
 import { corrupt } from '../base/errors.js';
+import { readIndexImage, writeIndexImage } from './blob-index-image.js';
 import { ET_COLOURED, ET_LOCATIONS, ET_PACKFILE, type StateMetadata, type StateStream } from './state.js';
 
 /** resources.RT_PACKFILE, as a coloured type */
@@ -74,9 +75,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 export class BlobIndex {
   /** blob key → first location slot */
-  private readonly heads = new Map<string, number>();
+  private heads = new Map<string, number>();
   /** keys of RT_SNAPSHOT blobs with at least one location (snapshots are few) */
-  private readonly snapshotKeys = new Set<string>();
+  private snapshotKeys = new Set<string>();
 
   // Location slab: parallel arrays indexed by slot; `next` chains a blob's locations and the free list.
   private capacity = 0;
@@ -91,15 +92,50 @@ export class BlobIndex {
   private slotNext = new Int32Array(0);
 
   // Packfiles, interned to small numbers.
-  private readonly packIds = new Map<string, number>();
+  private packIds = new Map<string, number>();
   private readonly packMacs: Uint8Array[] = [];
   private packBits = new Uint8Array(64);
-  private readonly packInfo = new Map<number, { stateId: Uint8Array; timestamp: bigint }>();
+  private packInfo = new Map<number, { stateId: Uint8Array; timestamp: bigint }>();
   private lastPack = -1;
 
-  private readonly coloured = new Map<string, bigint>();
-  private readonly config = new Map<string, { value: Uint8Array; createdAt: bigint }>();
+  private coloured = new Map<string, bigint>();
+  private config = new Map<string, { value: Uint8Array; createdAt: bigint }>();
   private readonly states = new Map<string, StateInfo>();
+
+  /** The index as bytes (blob-index-image.ts), for the local index cache. */
+  toImage(): Uint8Array {
+    return writeIndexImage({
+      count: this.count, top: this.top, freeSlot: this.freeSlot,
+      slotPack: this.slotPack, slotOffset: this.slotOffset, slotLength: this.slotLength,
+      slotVersion: this.slotVersion, slotFlags: this.slotFlags, slotNext: this.slotNext,
+      heads: this.heads, snapshotKeys: this.snapshotKeys, packMacs: this.packMacs, packBits: this.packBits,
+      packInfo: this.packInfo, coloured: this.coloured, config: this.config, states: [...this.states.values()],
+    });
+  }
+
+  /** An index from `toImage`'s bytes; CORRUPT when they are damaged. */
+  static fromImage(bytes: Uint8Array): BlobIndex {
+    const f = readIndexImage(bytes);
+    const x = new BlobIndex();
+    x.count = f.count;
+    x.top = x.capacity = f.top;
+    x.freeSlot = f.freeSlot;
+    x.slotPack = f.slotPack;
+    x.slotOffset = f.slotOffset;
+    x.slotLength = f.slotLength;
+    x.slotVersion = f.slotVersion;
+    x.slotFlags = f.slotFlags;
+    x.slotNext = f.slotNext;
+    x.heads = f.heads;
+    x.snapshotKeys = f.snapshotKeys;
+    f.packMacs.forEach((m, i) => { x.packIds.set(blobKey(0, m), i); x.packMacs.push(m); });
+    x.packBits = f.packBits;
+    x.packInfo = f.packInfo;
+    x.coloured = f.coloured;
+    x.config = f.config;
+    for (const s of f.states) x.states.set(toHex(s.id), s);
+    return x;
+  }
 
   /** Number of locations held (a blob stored in two packfiles counts twice). */
   get size(): number {

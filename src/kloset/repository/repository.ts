@@ -5,10 +5,11 @@
  * Reading a blob: index lookup → ranged read of the packfile → decode → check the cleartext
  * against its address (all blobs but snapshot headers, which are addressed by a random ID).
  */
-import { toHex } from '../base/bytes.js';
+import { concatBytes, constantTimeEqual, toHex } from '../base/bytes.js';
 import { corrupt, isKlosetError, KlosetError } from '../base/errors.js';
 import { FastCdc } from '../chunking/fastcdc.js';
 import { parseHashingAlgorithm, type Mac } from '../hashing/mac.js';
+import { hasLocalObjects } from '../storage/caching.js';
 import type { Storage } from '../storage/storage.js';
 import { BlobIndex, orderStates } from './blob-index.js';
 import { BlobCodec } from './blob-codec.js';
@@ -27,8 +28,18 @@ const MAX_BLOB_SIZE = 256 << 20;
 /** Largest decoded state stream (85 bytes per location: ~3 M blobs). */
 const MAX_STATE_SIZE = 256 << 20;
 
+/** Name of the blob index image among a store's local objects (LocalObjects). */
+const INDEX_IMAGE = 'index-image-v1';
+/** Domain of the image's MAC (the store's MAC key also addresses blobs). */
+const INDEX_IMAGE_DOMAIN = new TextEncoder().encode('kloset-desktop blob index image v1\n');
+
 export class Repository {
-  readonly index = new BlobIndex();
+  private merged = new BlobIndex();
+
+  /** The blob index merged from the store's states. */
+  get index(): BlobIndex {
+    return this.merged;
+  }
 
   private constructor(
     readonly storage: Storage,
@@ -53,6 +64,7 @@ export class Repository {
   static async open(storage: Storage, prims: Primitives, passphrase: Uint8Array | null): Promise<Repository> {
     const { config, key } = await openConfigFile(prims, await storage.open(), passphrase);
     const repo = await Repository.fromConfig(storage, prims, config, key);
+    await repo.loadIndexImage();
     await repo.refresh();
     return repo;
   }
@@ -76,17 +88,51 @@ export class Repository {
     return new FastCdc(c.algorithm, { minSize: c.minSize, normalSize: c.normalSize, maxSize: c.maxSize });
   }
 
+  /**
+   * Starts from the index image kept beside the store's local copies, when there is one made
+   * with this store's key: then only the states written since are read and merged. The image
+   * carries a MAC under the store's MAC key, so a damaged or planted file is ignored (for a
+   * plaintext store, whose MAC key is public, that detects damage only — as for the store).
+   */
+  private async loadIndexImage(): Promise<void> {
+    if (!hasLocalObjects(this.storage)) return;
+    const bytes = await this.storage.getLocal(INDEX_IMAGE);
+    if (!bytes || bytes.length < 32) return;
+    const image = bytes.subarray(0, bytes.length - 32);
+    if (!constantTimeEqual(await this.imageMac(image), bytes.subarray(bytes.length - 32))) return;
+    try {
+      this.merged = BlobIndex.fromImage(image);
+    } catch {
+      this.merged = new BlobIndex(); // an image this version cannot read: merge from the states
+    }
+  }
+
+  private async imageMac(image: Uint8Array): Promise<Uint8Array> {
+    return (await this.mac.stream()).update(INDEX_IMAGE_DOMAIN).update(image).digest();
+  }
+
+  private async saveIndexImage(): Promise<void> {
+    if (!hasLocalObjects(this.storage)) return;
+    const image = this.merged.toImage();
+    await this.storage.putLocal(INDEX_IMAGE, concatBytes([image, await this.imageMac(image)]));
+  }
+
   /** Merges the states not seen yet into the index (in parent order). */
   async refresh(): Promise<number> {
-    const known = new Set(this.index.stateIds().map(toHex));
-    const ids = (await this.storage.list('state')).filter((id) => !known.has(toHex(id)));
+    const listed = await this.storage.list('state');
+    const present = new Set(listed.map(toHex));
+    // a merged state that is gone from the store (an image older than a clean-up): start over
+    if (this.merged.stateIds().some((id) => !present.has(toHex(id)))) this.merged = new BlobIndex();
+    const known = new Set(this.merged.stateIds().map(toHex));
+    const ids = listed.filter((id) => !known.has(toHex(id)));
     const loaded = new Map<string, { id: Uint8Array; stream: ReturnType<typeof parseState> }>();
     for (const id of ids) loaded.set(toHex(id), { id, stream: await this.readState(id) });
     const order = orderStates([...loaded.values()].map((s) => ({ id: s.id, parent: s.stream.parent })));
     for (const id of order) {
       const s = loaded.get(toHex(id))!;
-      this.index.apply(s.id, s.stream);
+      this.merged.apply(s.id, s.stream);
     }
+    if (ids.length) await this.saveIndexImage();
     return ids.length;
   }
 

@@ -15,7 +15,20 @@ export interface ObjectCache {
   delete(store: string, name: string): Promise<void>;
 }
 
-export class CachingStorage implements Storage {
+/**
+ * Objects a client keeps for a store on its own side only (the blob index image): never sent
+ * to the store, and any of them may vanish. CachingStorage offers them; other storages do not.
+ */
+export interface LocalObjects {
+  getLocal(name: string): Promise<Uint8Array | undefined>;
+  putLocal(name: string, bytes: Uint8Array): Promise<void>;
+}
+
+export function hasLocalObjects(s: object): s is LocalObjects {
+  return typeof (s as Partial<LocalObjects>).getLocal === 'function' && typeof (s as Partial<LocalObjects>).putLocal === 'function';
+}
+
+export class CachingStorage implements Storage, LocalObjects {
   /** identifies the store in the cache: a digest of its CONFIG, known after create/open */
   private storeKey: string | null = null;
 
@@ -52,6 +65,14 @@ export class CachingStorage implements Storage {
     const bytes = await this.inner.get(resource, mac);
     await this.cache.put(this.storeKey, name, bytes).catch(() => undefined); // a cache failure is not the store's
     return bytes;
+  }
+
+  async getLocal(name: string): Promise<Uint8Array | undefined> {
+    return this.storeKey ? this.cache.get(this.storeKey, name).catch(() => undefined) : undefined;
+  }
+
+  async putLocal(name: string, bytes: Uint8Array): Promise<void> {
+    if (this.storeKey) await this.cache.put(this.storeKey, name, bytes).catch(() => undefined); // a cache failure is not the store's
   }
 
   async delete(resource: StorageResource, mac: Uint8Array): Promise<void> {
