@@ -205,25 +205,36 @@ function readBlockSizes(data: Uint8Array, blocks: BlockRef[], blockMax: number):
 
 function decompressBlocks(codec: Lz4BlockCodec, data: Uint8Array, maxSize: number, shape: Lz4FrameShape): Uint8Array {
   if (shape.outputSize > maxSize) throw corrupt(`LZ4 frame holds ${shape.outputSize} bytes, over the ${maxSize}-byte limit`);
+  const only = shape.blocks.length === 1 ? shape.blocks[0]! : undefined;
+  if (only && !only.stored) {
+    // One compressed block (every chunk up to 4 MiB, as this module writes them): the block
+    // codec's output is the content, without a second buffer and a copy into it.
+    const plain = decodeBlock(codec, data.subarray(only.offset, only.offset + only.length), only.size);
+    if (shape.contentChecksum !== null && codec.xxh32(plain) !== shape.contentChecksum) throw integrity('LZ4 content checksum mismatch');
+    return plain;
+  }
   const out = new Uint8Array(shape.outputSize);
   let o = 0;
   for (const b of shape.blocks) {
     const block = data.subarray(b.offset, b.offset + b.length);
     if (b.stored) out.set(block, o);
-    else {
-      let plain: Uint8Array;
-      try {
-        plain = codec.decompressBlock(block, b.size);
-      } catch (e) {
-        throw corrupt(`LZ4 block could not be decoded: ${e instanceof Error ? e.message : String(e)}`);
-      }
-      if (plain.length !== b.size) throw corrupt('LZ4 block decoded to an unexpected size');
-      out.set(plain, o);
-    }
+    else out.set(decodeBlock(codec, block, b.size), o);
     o += b.size;
   }
   if (shape.contentChecksum !== null && codec.xxh32(out) !== shape.contentChecksum) throw integrity('LZ4 content checksum mismatch');
   return out;
+}
+
+/** One compressed block, which must decode to exactly `size` bytes (else CORRUPT). */
+function decodeBlock(codec: Lz4BlockCodec, block: Uint8Array, size: number): Uint8Array {
+  let plain: Uint8Array;
+  try {
+    plain = codec.decompressBlock(block, size);
+  } catch (e) {
+    throw corrupt(`LZ4 block could not be decoded: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (plain.length !== size) throw corrupt('LZ4 block decoded to an unexpected size');
+  return plain;
 }
 
 /**
