@@ -5,6 +5,9 @@
  * backup finds the first records waiting. The records are held in a bounded queue: the walk
  * pauses when it is `limit` records ahead of the backup, so memory does not grow with the tree.
  *
+ * Only for sources whose records are cheap (a path and stat data): a source whose records hold
+ * content it prefetched (the bucket source) must not be drained ahead of the backup.
+ *
  * Hints (ScanHints) reach the source only once the backup asks for the records: a source that
  * consults the previous snapshot while it walks (the bucket source skipping unchanged objects)
  * simply waits for them at its first question.
@@ -109,3 +112,4 @@ export class ScanAhead implements Importer {
     }
   }
 }
+
