@@ -4,13 +4,13 @@ import type { ImportRecord, Importer, ScanHints } from '../../src/kloset/snapsho
 import { ScanAhead } from '../../src/kloset/snapshot/scan-ahead.js';
 
 /** A source of `n` error records (the simplest record) that counts how far it has walked. */
-function source(n: number, opts: { failAt?: number; askHints?: boolean } = {}) {
+function source(n: number, opts: { failAt?: number; askHints?: boolean; walkAhead?: boolean } = {}) {
   const s = {
     walked: 0,
     finished: false,
     answers: [] as (string | undefined)[],
     importer: {
-      type: 'test', origin: 'here', root: '/',
+      type: 'test', origin: 'here', root: '/', walkAhead: opts.walkAhead ?? true,
       async *scan(signal?: AbortSignal, hints?: ScanHints): AsyncIterable<ImportRecord> {
         try {
           for (let i = 0; i < n; i++) {
@@ -89,6 +89,16 @@ describe('ScanAhead', () => {
     await until(() => s.finished);
     expect(s.finished).toBe(true);
     expect(s.walked).toBeLessThan(20);
+  });
+
+  it('a source whose records are not cheap (no walkAhead) is not walked before the backup asks', async () => {
+    const s = source(20, { walkAhead: false, askHints: true });
+    const ahead = new ScanAhead(s.importer);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.walked).toBe(0);
+    const hints: ScanHints = { previous: async (p) => ({ name: `prev of ${p}` }) as never };
+    expect(await drain(ahead.scan(undefined, hints))).toHaveLength(20);
+    expect(s.answers).toEqual(['prev of /0']); // its own hints, straight through
   });
 
   it('an aborted signal given at the start stops the walk', async () => {

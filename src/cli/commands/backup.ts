@@ -16,16 +16,13 @@ export async function backup(store: string, args: string[], argv: string[]): Pro
   const { flags, rest } = parseFlags(args, { tag: 'list', name: 'string' });
   const source = await sourceFor(await resolveLocation('source', rest[0] ?? '.'));
   const controller = new AbortController();
-  // A folder's walk starts while the store unlocks (ScanAhead); it ends with the command. A
-  // bucket's records carry prefetched content under the source's own byte budget, released as
-  // each record is taken: walked ahead, thousands of them would be held at once.
-  const ahead = source.importer.type === 'fs' ? new ScanAhead(source.importer, controller.signal) : undefined;
-  const importer = ahead ?? source.importer;
+  // the walk starts while the store unlocks, for sources that allow it (ScanAhead); it ends with the command
+  const importer = new ScanAhead(source.importer, controller.signal);
   let repo;
   try {
     repo = await openRepository(store);
   } catch (e) {
-    ahead?.stop();
+    importer.stop();
     await source.close();
     throw e;
   }
@@ -48,7 +45,7 @@ export async function backup(store: string, args: string[], argv: string[]): Pro
     process.stdout.write(`created snapshot ${toHex(result.snapshotId)}\n`);
     return 0;
   } finally {
-    ahead?.stop();
+    importer.stop();
     process.off('SIGINT', onSignal);
     await source.close();
     await repo.close();

@@ -5,7 +5,7 @@
  * writes through a symlink that already sits at the destination name. Modes, mtimes (ns), and,
  * when running as root, ownership are applied; directory times are set last.
  */
-import { closeSync, fchmodSync, fchownSync, futimesSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, futimesSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { chmod, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
@@ -17,6 +17,40 @@ import { SyncGate } from './sync-gate.js';
 
 /** Files up to this size are written with synchronous calls while the filesystem is fast. */
 const SYNC_FILE_MAX = 256n << 10n;
+
+/** An open file as writeFile uses it; each call answers at once (synchronous) or later. */
+interface OpenFile {
+  /** writes `b` from offset `from` on; the number of bytes written */
+  write(b: Uint8Array, from: number): number | Promise<number>;
+  /** best effort: a failure is ignored (ownership may not be ours to give) */
+  chown(uid: number, gid: number): void | Promise<void>;
+  chmod(mode: number): void | Promise<void>;
+  /** access and modification time, seconds */
+  utimes(t: number): void | Promise<void>;
+  close(): void | Promise<void>;
+}
+
+/** The two calls of writeFile that take a path. */
+interface FileCalls {
+  /** creates `path` exclusively ('wx') with `mode` */
+  open(path: string, mode: number): OpenFile | Promise<OpenFile>;
+  rename(from: string, to: string): void | Promise<void>;
+}
+
+/** writeFile's calls through libuv's thread pool, on one handle. */
+const asyncCalls: FileCalls = {
+  async open(path, mode) {
+    const fh = await open(path, 'wx', mode);
+    return {
+      write: async (b, from) => (await fh.write(b, from, b.length - from)).bytesWritten,
+      chown: (uid, gid) => fh.chown(uid, gid).catch(() => undefined),
+      chmod: (m) => fh.chmod(m),
+      utimes: (t) => fh.utimes(t, t),
+      close: () => fh.close(),
+    };
+  },
+  rename: (from, to) => rename(from, to),
+};
 
 const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
 
@@ -88,66 +122,47 @@ export class FsDestination implements Destination {
     const createdRight = (perm & ~0o777) === 0 && (perm & this.umask) === 0;
     const ownedRight = !this.asRoot || (Number(fi.uid) === this.uid && Number(fi.gid) === this.gid && !this.setgidDirs.has(dirname(p)));
     // One handle for content and metadata (no stream machinery, no path lookups per call);
-    // 'wx' never opens something that already exists at the temporary name.
-    if (fi.size <= SYNC_FILE_MAX && !this.gate.usingThreadPool) return this.writeSmallSync(p, tmp, fi, perm, createdRight, ownedRight, content);
-    this.gate.tookPool();
-    const fh = await open(tmp, 'wx', createdRight ? perm : 0o600);
+    // 'wx' never opens something that already exists at the temporary name. A small file's
+    // calls are synchronous while the filesystem answers fast (SyncGate): on this VM kind five
+    // thread-pool round trips per file cost the event loop ~0.5 ms, the same calls made
+    // synchronously a fraction of that.
+    const calls = fi.size <= SYNC_FILE_MAX && !this.gate.usingThreadPool ? this.syncCalls : asyncCalls;
+    if (calls === asyncCalls) this.gate.tookPool();
+    const f = await calls.open(tmp, createdRight ? perm : 0o600);
     try {
       try {
         for await (const chunk of content) {
           let done = 0;
-          while (done < chunk.length) done += (await fh.write(chunk, done, chunk.length - done)).bytesWritten;
+          while (done < chunk.length) done += await f.write(chunk, done);
         }
-        if (!ownedRight) await fh.chown(Number(fi.uid), Number(fi.gid)).catch(() => undefined);
-        if (!createdRight) await fh.chmod(perm);
-        const t = fi.modTime.sec + fi.modTime.nsec / 1e9;
-        await fh.utimes(t, t);
+        if (!ownedRight) await f.chown(Number(fi.uid), Number(fi.gid));
+        if (!createdRight) await f.chmod(perm);
+        await f.utimes(fi.modTime.sec + fi.modTime.nsec / 1e9);
       } finally {
-        await fh.close();
+        await f.close();
       }
-      await rename(tmp, p);
+      await calls.rename(tmp, p);
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
     }
   }
 
-  /**
-   * writeFile for a small file while the filesystem answers fast: the same calls, synchronous.
-   * Five thread-pool round trips per file (open, write, utimes, close, rename) cost this VM
-   * kind's event loop ~0.5 ms per small file; the synchronous calls a fraction of that.
-   */
-  private async writeSmallSync(p: string, tmp: string, fi: VfsEntry['fileInfo'], perm: number, createdRight: boolean, ownedRight: boolean, content: AsyncIterable<Uint8Array>): Promise<void> {
-    const fd = this.gate.time(() => openSync(tmp, 'wx', createdRight ? perm : 0o600));
-    try {
-      try {
-        for await (const chunk of content) {
-          this.gate.time(() => {
-            let done = 0;
-            while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
-          });
-        }
-        this.gate.time(() => {
-          if (!ownedRight) {
-            try {
-              fchownSync(fd, Number(fi.uid), Number(fi.gid));
-            } catch {
-              // best effort, as in the asynchronous path
-            }
-          }
-          if (!createdRight) fchmodSync(fd, perm);
-          const t = fi.modTime.sec + fi.modTime.nsec / 1e9;
-          futimesSync(fd, t, t);
-        });
-      } finally {
-        closeSync(fd);
-      }
-      this.gate.time(() => renameSync(tmp, p));
-    } catch (err) {
-      rmSync(tmp, { force: true });
-      throw err;
-    }
-  }
+  /** writeFile's calls made synchronously, each timed by the gate */
+  private readonly syncCalls: FileCalls = {
+    open: (path, mode) => {
+      const fd = this.gate.time(() => openSync(path, 'wx', mode));
+      const timed = <T>(call: () => T) => this.gate.time(call);
+      return {
+        write: (b, from) => timed(() => writeSync(fd, b, from, b.length - from)),
+        chown: (uid, gid) => timed(() => { try { fchownSync(fd, uid, gid); } catch { /* best effort */ } }),
+        chmod: (mode) => timed(() => fchmodSync(fd, mode)),
+        utimes: (t) => timed(() => futimesSync(fd, t, t)),
+        close: () => closeSync(fd),
+      };
+    },
+    rename: (from, to) => this.gate.time(() => renameSync(from, to)),
+  };
 
   /** synchronous calls for small files while they stay fast (SyncGate) */
   private readonly gate: SyncGate;

@@ -65,6 +65,7 @@ function toSnapshotPath(local: string): string {
 
 export class FsImporter implements Importer {
   readonly type = 'fs';
+  readonly walkAhead = true;
   readonly origin = hostname();
   readonly root: string;
   private readonly localRoot: string;

@@ -116,7 +116,7 @@ export class FsStorage implements Storage {
   /** the handles of `handles` that are open already, for reads that need not wait */
   private readonly opened = new Map<string, { fh: FileHandle; size: number }>();
 
-  /** Marks a packfile's handle most recently used. */
+  /** Moves a packfile's handle to the most recently used end. */
   private touch(path: string): void {
     const h = this.handles.get(path);
     if (h) {
@@ -130,8 +130,7 @@ export class FsStorage implements Storage {
   private handle(path: string): Promise<{ fh: FileHandle; size: number }> {
     let h = this.handles.get(path);
     if (h) {
-      this.handles.delete(path); // move to the most recently used end
-      this.handles.set(path, h);
+      this.touch(path);
       return h;
     }
     h = (async () => {

@@ -36,9 +36,15 @@ export interface BlobIndexFields {
 }
 
 class Writer {
-  private buf = new Uint8Array(1 << 16);
-  private view = new DataView(this.buf.buffer);
+  private buf: Uint8Array;
+  private view: DataView;
   pos = 0;
+
+  /** `expected`: about the image's size, so a large index is not copied at every doubling */
+  constructor(expected: number) {
+    this.buf = new Uint8Array(Math.max(1 << 16, expected));
+    this.view = new DataView(this.buf.buffer);
+  }
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -154,7 +160,8 @@ class Reader {
 }
 
 export function writeIndexImage(f: BlobIndexFields): Uint8Array {
-  const w = new Writer();
+  // 28 bytes of slab per slot, a key and a slot number per head, a few more per packfile
+  const w = new Writer(f.top * 28 + (f.heads.size + f.snapshotKeys.size + f.coloured.size) * (KEY_LENGTH + 8) + f.packMacs.length * 64 + 4096);
   w.u32(MAGIC);
   w.u32(VERSION);
   w.u32(f.count);

@@ -48,5 +48,11 @@ export interface Importer {
   readonly origin: string;
   /** snapshot path of the backed-up root (header importer.directory) */
   readonly root: string;
+  /**
+   * Its records are cheap to hold (a path and stat data, content read only through `open`), so
+   * its walk may run ahead of the backup (ScanAhead). Not so for a source that prefetches
+   * content under a budget of its own and releases it as each record is taken (a bucket).
+   */
+  readonly walkAhead?: boolean;
   scan(signal?: AbortSignal, hints?: ScanHints): AsyncIterable<ImportRecord>;
 }

@@ -5,8 +5,9 @@
  * backup finds the first records waiting. The records are held in a bounded queue: the walk
  * pauses when it is `limit` records ahead of the backup, so memory does not grow with the tree.
  *
- * Only for sources whose records are cheap (a path and stat data): a source whose records hold
- * content it prefetched (the bucket source) must not be drained ahead of the backup.
+ * Only sources that say their records are cheap (Importer.walkAhead) are walked ahead; the
+ * others pass through as they are (a bucket's records carry prefetched content: thousands
+ * drained ahead of the backup would be held at once).
  *
  * Hints (ScanHints) reach the source only once the backup asks for the records: a source that
  * consults the previous snapshot while it walks (the bucket source skipping unchanged objects)
@@ -43,6 +44,7 @@ export class ScanAhead implements Importer {
     this.type = inner.type;
     this.origin = inner.origin;
     this.root = inner.root;
+    if (!inner.walkAhead) return;
     const stop = () => this.stop();
     if (signal?.aborted) this.stopped.abort();
     else signal?.addEventListener('abort', stop, { once: true });
@@ -85,6 +87,10 @@ export class ScanAhead implements Importer {
   async *scan(signal?: AbortSignal, hints: ScanHints = {}): AsyncIterable<ImportRecord> {
     if (this.scanned) throw new Error('ScanAhead: scan() can be called once');
     this.scanned = true;
+    if (!this.inner.walkAhead) {
+      yield* this.inner.scan(signal, hints);
+      return;
+    }
     this.resolveHints(hints);
     try {
       for (;;) {
