@@ -16,6 +16,8 @@ command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
 command -v python3 >/dev/null || need+=(python3)
 pkg-config --exists libsecret-1 2>/dev/null || need+=(libsecret-1-dev pkg-config)
+# libgcrypt >= 1.10 for the native object cipher (native/gcrypt: AES-KW + AES-GCM-SIV)
+pkg-config --atleast-version=1.10 libgcrypt 2>/dev/null || need+=(libgcrypt20-dev pkg-config)
 command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
 command -v dbus-run-session >/dev/null || need+=(dbus-daemon)
 command -v radosgw >/dev/null || need+=(ceph-mon ceph-osd ceph-mgr radosgw ceph-common)
@@ -34,6 +36,10 @@ if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_m
   npm ci --no-audit --no-fund || npm install --no-audit --no-fund --no-save
   cp package-lock.json node_modules/.kloset-lock-stamp
 fi
+
+# The object-cipher addon is an optional dependency that npm builds at install; build it here
+# when an earlier install ran before libgcrypt's headers were present.
+node -e "require('kloset-gcrypt')" 2>/dev/null || npm run --silent build:native
 
 # The CLI runs compiled JavaScript (bin/kloset.js falls back to the sources without it).
 npm run build --silent

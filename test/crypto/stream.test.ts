@@ -2,9 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/kloset/base/bytes.js';
 import { CANARY_SIZE, makeCanary, verifyCanary } from '../../src/kloset/crypto/canary.js';
+import { nativeObjectCipherProblem } from '../../src/kloset/crypto/node/gcrypt-object-cipher.js';
 import { nodeCipherSuite } from '../../src/kloset/crypto/node/suite.js';
 import { decrypt, encrypt, encryptedSize, WRAPPED_KEY_SIZE } from '../../src/kloset/crypto/stream.js';
-import { portableCipherSuite } from '../../src/kloset/crypto/suite.js';
+import { portableCipherSuite, type CipherSuite } from '../../src/kloset/crypto/suite.js';
+
+// The Node suite without its whole-object backend: the per-record (OpenSSL + WASM POLYVAL) path.
+const perRecord: CipherSuite = { ...nodeCipherSuite, objects: undefined };
 
 describe('object encryption (spec §3.2)', () => {
   it.each([0, 1, 28, 29, 65535, 65536, 65537, 3 * 65536, 200_000])('round-trips %i bytes with the exact framing', (n) => {
@@ -22,7 +26,7 @@ describe('object encryption (spec §3.2)', () => {
   it('lays out records as nonce ‖ ciphertext ‖ tag after the 40-byte wrapped subkey', () => {
     const key = randomBytes(32);
     const nonces: Uint8Array[] = [];
-    const suite = { ...nodeCipherSuite, random: (n: number) => { const r = new Uint8Array(randomBytes(n)); if (n === 12) nonces.push(r); return r; } };
+    const suite = { ...perRecord, random: (n: number) => { const r = new Uint8Array(randomBytes(n)); if (n === 12) nonces.push(r); return r; } };
     const ct = encrypt(suite, key, new Uint8Array(65536 + 5));
     expect(nonces).toHaveLength(2);
     expect(toHex(ct.subarray(40, 52))).toBe(toHex(nonces[0]!));
@@ -42,6 +46,55 @@ describe('object encryption (spec §3.2)', () => {
     // over the plaintext catch it one layer up (docs/format.md, "Encryption").
     const missingLast = ct.subarray(0, 40 + 65564);
     expect(decrypt(nodeCipherSuite, key, missingLast).length).toBe(65536);
+  });
+});
+
+describe('object encryption on libgcrypt (native/gcrypt)', () => {
+  it('is built and loaded on this machine (scripts/setup.sh builds it)', () => {
+    expect(nativeObjectCipherProblem()).toBeUndefined();
+    expect(nodeCipherSuite.objects).toBeDefined();
+  });
+
+  /** The same bytes, drawn in the same order, whichever path asks for them. */
+  const replay = (seed: Uint8Array) => {
+    let at = 0;
+    return (n: number) => {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = seed[(at + i) % seed.length]! ^ ((at + i) >>> 8);
+      at += n;
+      return out;
+    };
+  };
+
+  it.each([[0, 65536], [1, 65536], [15, 65536], [16, 65536], [65535, 65536], [65536, 65536], [65537, 65536],
+    [300_000, 65536], [1 << 20, 65536], [5000, 1024], [4096, 16]])('seals %i bytes (records of %i) byte for byte as the per-record path', (n, chunk) => {
+    const key = randomBytes(32);
+    const pt = randomBytes(n);
+    const seed = randomBytes(997);
+    const native = encrypt({ ...nodeCipherSuite, random: replay(seed) }, key, pt, chunk);
+    const reference = encrypt({ ...perRecord, random: replay(seed) }, key, pt, chunk);
+    expect(toHex(native)).toBe(toHex(reference));
+    expect(toHex(decrypt(nodeCipherSuite, key, reference, chunk))).toBe(toHex(pt));
+    expect(toHex(decrypt(portableCipherSuite, key, native, chunk))).toBe(toHex(pt));
+  });
+
+  it('a flipped byte in any record, the wrapped key or the tag is AUTH; a wrong key is AUTH', () => {
+    const key = randomBytes(32);
+    const ct = encrypt(nodeCipherSuite, key, randomBytes(3 * 65536 + 10));
+    for (const at of [0, 39, 40, 52, 40 + 65564 - 1, 40 + 65564 + 100, ct.length - 1]) {
+      const bad = new Uint8Array(ct);
+      bad[at]! ^= 0x01;
+      expect(() => decrypt(nodeCipherSuite, key, bad), `byte ${at}`).toThrow(expect.objectContaining({ code: 'AUTH' }));
+    }
+    expect(() => decrypt(nodeCipherSuite, randomBytes(32), ct)).toThrow(/unwrap failed/);
+    expect(() => decrypt(nodeCipherSuite, key, ct.subarray(0, 40 + 65564 + 20))).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+  });
+
+  it('names the record whose tag failed', () => {
+    const key = randomBytes(32);
+    const ct = new Uint8Array(encrypt(nodeCipherSuite, key, randomBytes(3 * 65536)));
+    ct[40 + 2 * 65564 + 30]! ^= 0x80;
+    expect(() => decrypt(nodeCipherSuite, key, ct)).toThrow(expect.objectContaining({ code: 'AUTH', details: { record: 2 } }));
   });
 });
 
