@@ -85,6 +85,25 @@ describe('FastCDC streaming', () => {
     }
   });
 
+  it('copies chunks into memory from the given allocator, with the same cuts and bytes', async () => {
+    const cdc = new FastCdc('fastcdc-v1.0.0', PROFILES['2K-8K-64K']!);
+    const data = new Uint8Array(randomBytes(1_000_000));
+    async function* source() { for (let o = 0; o < data.length; o += 70_000) yield data.subarray(o, o + 70_000); }
+    const arena = new ArrayBuffer(2_000_000);
+    let used = 0;
+    const alloc = (n: number) => { const v = new Uint8Array(arena, used, n); used += n; return v; };
+    let offset = 0;
+    const got: number[] = [];
+    for await (const chunk of cdc.chunks(source(), Infinity, alloc)) {
+      expect(chunk.buffer).toBe(arena);
+      expect(Buffer.compare(Buffer.from(chunk), Buffer.from(data.subarray(offset, offset + chunk.length)))).toBe(0);
+      offset += chunk.length;
+      got.push(chunk.length);
+    }
+    expect(got).toEqual(cdc.lengths(data));
+    expect(used).toBe(data.length);
+  });
+
   it('interleaved streams on one chunker (pooled buffers, wrong size hints) each get their own exact chunks', async () => {
     const cdc = new FastCdc('fastcdc-v1.0.0', PROFILES['2K-8K-64K']!);
     const inputs = [3_000, 250_000, 70_000, 1_000_000, 10].map((n) => new Uint8Array(randomBytes(n)));

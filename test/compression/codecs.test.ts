@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { codecFor } from '../../src/kloset/compression/codec.js';
 import { checkLz4Frame } from '../../src/kloset/compression/lz4-frame.js';
-import { lz4BlockCodec, lz4Codec } from '../../src/kloset/compression/node/lz4.js';
+import { nativeCodecProblem } from '../../src/kloset/base/node/native-codec.js';
+import type { Codec } from '../../src/kloset/compression/codec.js';
+import { lz4BlockCodec, lz4Codec as defaultLz4, wasmLz4Codec } from '../../src/kloset/compression/node/lz4.js';
 import { nodeCodecs } from '../../src/kloset/compression/node/registry.js';
 import { zstdCodec } from '../../src/kloset/compression/node/zstd.js';
 
@@ -32,7 +34,14 @@ function tool(cmd: string, args: string[], input: Uint8Array): Uint8Array {
   return readFileSync(outFile);
 }
 
-describe('LZ4 frames interoperate with the reference lz4 command', () => {
+it('the native codec (liblz4) is built and is the default LZ4 codec here', () => {
+  expect(nativeCodecProblem()).toBeUndefined();
+  expect(defaultLz4).not.toBe(wasmLz4Codec);
+});
+
+// Every LZ4 test runs on both codecs: liblz4 through the native codec, and the WebAssembly
+// block codec under our frame layer (what runs where the native codec is not built).
+describe.each([['native', defaultLz4], ['wasm', wasmLz4Codec]] as [string, Codec][])('LZ4 frames (%s) interoperate with the reference lz4 command', (_which, lz4Codec) => {
   it.each(samples())('%s: ours → `lz4 -d`', (_n, data) => {
     expect(digest(tool('lz4', ['-d', '-q', '-f'], lz4Codec.compress(data)))).toBe(digest(data));
   });
@@ -71,6 +80,24 @@ describe('LZ4 frames interoperate with the reference lz4 command', () => {
   it('reads a zero-length input as empty (how Go may store an empty chunk)', () => {
     expect(lz4Codec.decompress(new Uint8Array(0), 0).length).toBe(0);
   });
+  it('reads the other codec\'s frames; refuses trailing bytes and a cut at any point', () => {
+    const other = lz4Codec === wasmLz4Codec ? defaultLz4 : wasmLz4Codec;
+    for (const [, data] of samples()) expect(digest(lz4Codec.decompress(other.compress(data), data.length))).toBe(digest(data));
+    const data = new Uint8Array(randomBytes(200_000));
+    const frame = other.compress(data);
+    expect(() => lz4Codec.decompress(Buffer.concat([frame, Uint8Array.of(0)]), data.length)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    for (const cut of [7, 15, 19, 100, frame.length - 4, frame.length - 1]) {
+      expect(() => lz4Codec.decompress(frame.subarray(0, cut), data.length), `cut at ${cut}`).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    }
+  });
+  it('a frame that declares fewer bytes than its blocks hold is CORRUPT', () => {
+    const data = new Uint8Array(100_000).fill(3);
+    const frame = wasmLz4Codec.compress(data).slice();
+    // declare one byte less and fix the header checksum, so only the size is wrong
+    new DataView(frame.buffer).setBigUint64(6, BigInt(data.length - 1), true);
+    frame[14] = (lz4BlockCodec.xxh32(frame.subarray(4, 14)) >>> 8) & 0xff;
+    expect(() => lz4Codec.decompress(frame, data.length)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+  });
 });
 
 describe('ZSTD frames interoperate with the reference zstd command', () => {
@@ -102,6 +129,9 @@ describe('codec registry', () => {
     expect(() => codecFor(nodeCodecs, 'BROTLI')).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
   });
 });
+
+// The frame layer's own writer and reader (lz4-frame.ts over the WebAssembly block codec).
+const lz4Codec = wasmLz4Codec;
 
 describe('LZ4 frames: incompressible blocks are stored raw without being compressed', () => {
   it('random data: raw blocks, round trip, the lz4 tool agrees; compressible and mixed data still compress', () => {
@@ -149,6 +179,7 @@ describe('LZ4 frames: block sizes predicted from the content size', () => {
     const frame = Buffer.concat(parts);
     expect(checkLz4Frame(lz4BlockCodec, frame, true).predicted).toBe(false); // 10 kB blocks cannot be "full but the last"
     expect(digest(lz4Codec.decompress(frame, data.length))).toBe(digest(data));
+    expect(digest(defaultLz4.decompress(frame, data.length))).toBe(digest(data));
     expect(digest(tool('lz4', ['-d', '-q', '-f'], frame))).toBe(digest(data));
   });
 
@@ -169,5 +200,6 @@ describe('LZ4 frames: block sizes predicted from the content size', () => {
     const odd = Buffer.concat([header, ...blocks, tail]);
     expect(checkLz4Frame(lz4BlockCodec, odd, true).predicted).toBe(true);
     expect(digest(lz4Codec.decompress(odd, 8 << 20))).toBe(digest(Buffer.concat([short, rest])));
+    expect(digest(defaultLz4.decompress(odd, 8 << 20))).toBe(digest(Buffer.concat([short, rest])));
   });
 });

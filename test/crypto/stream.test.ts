@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/kloset/base/bytes.js';
 import { CANARY_SIZE, makeCanary, verifyCanary } from '../../src/kloset/crypto/canary.js';
-import { nativeObjectCipherProblem } from '../../src/kloset/crypto/node/gcrypt-object-cipher.js';
+import { nativeCodecProblem } from '../../src/kloset/base/node/native-codec.js';
 import { nodeCipherSuite } from '../../src/kloset/crypto/node/suite.js';
 import { decrypt, encrypt, encryptedSize, WRAPPED_KEY_SIZE } from '../../src/kloset/crypto/stream.js';
 import { portableCipherSuite, type CipherSuite } from '../../src/kloset/crypto/suite.js';
@@ -49,9 +49,9 @@ describe('object encryption (spec §3.2)', () => {
   });
 });
 
-describe('object encryption on libgcrypt (native/gcrypt)', () => {
+describe('object encryption on libgcrypt (native/codec)', () => {
   it('is built and loaded on this machine (scripts/setup.sh builds it)', () => {
-    expect(nativeObjectCipherProblem()).toBeUndefined();
+    expect(nativeCodecProblem()).toBeUndefined();
     expect(nodeCipherSuite.objects).toBeDefined();
   });
 

@@ -135,15 +135,22 @@ export class FastCdc {
 
   /**
    * Splits a stream into chunks holding at most 2 × maxSize bytes at a time, whatever the input
-   * size. Chunks are fresh arrays the caller may keep. An empty stream yields no chunk.
+   * size. Chunks are fresh arrays the caller may keep (from `alloc` when given). An empty stream yields no chunk.
    * The buffer grows only as far as the data needs (small files never allocate 2 × maxSize);
    * `sizeHint` (the expected length, e.g. from stat) sizes a new buffer. Concurrent calls each
    * take their own buffer from a small pool.
    */
-  async *chunks(source: AsyncIterable<Uint8Array>, sizeHint = Infinity): AsyncGenerator<Uint8Array> {
+  async *chunks(source: AsyncIterable<Uint8Array>, sizeHint = Infinity, alloc?: (n: number) => Uint8Array): AsyncGenerator<Uint8Array> {
     const max = this.options.maxSize;
     const limit = max * 2;
     let buf = this.takeBuffer(max, sizeHint);
+    /** A chunk copied out of the window, into memory from `alloc` when given (a recycling pool). */
+    const copy = (from: number, len: number): Uint8Array => {
+      if (!alloc) return buf.slice(from, from + len);
+      const out = alloc(len);
+      out.set(buf.subarray(from, from + len));
+      return out;
+    };
     let start = 0, end = 0;
     let eof = false;
     const it = source[Symbol.asyncIterator]();
@@ -172,14 +179,14 @@ export class FastCdc {
             if (piece.length > 0 && end - start >= max) {
               // hand out full chunks before buffering the rest of an oversized read
               const len = this.cut(buf, start, end - start);
-              yield buf.slice(start, start + len);
+              yield copy(start, len);
               start += len;
             }
           }
         }
         if (start === end) return;
         const len = this.cut(buf, start, end - start);
-        yield buf.slice(start, start + len);
+        yield copy(start, len);
         start += len;
         if (start === end) { start = end = 0; if (eof) return; }
       }

@@ -9,6 +9,11 @@ export interface Codec {
   readonly algorithm: string;
   compress(data: Uint8Array): Uint8Array;
   /**
+   * `compress` into a per-thread scratch buffer: the view is valid until the next call on this
+   * thread, for a caller that consumes it at once (encrypts it into the stored blob). Optional.
+   */
+  compressTransient?(data: Uint8Array): Uint8Array;
+  /**
    * Decompresses one frame. The frame is checked before any output is allocated: malformed,
    * truncated or trailing bytes are CORRUPT, a failed checksum is INTEGRITY, and output beyond
    * `maxSize` bytes is refused (CORRUPT), so hostile input cannot force a large allocation.

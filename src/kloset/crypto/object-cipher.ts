@@ -13,6 +13,8 @@ export interface ObjectCipher {
   /**
    * Inverse of `seal` into `plainLength` bytes (the caller validated the layout); throws
    * KlosetError AUTH when the subkey does not unwrap or a record's tag does not verify.
+   * `transient`: the result may be a per-thread scratch view, valid until the next transient
+   * call (the caller decompresses it at once).
    */
-  open(masterKey: Uint8Array, data: Uint8Array, chunkSize: number, plainLength: number): Uint8Array;
+  open(masterKey: Uint8Array, data: Uint8Array, chunkSize: number, plainLength: number, transient?: boolean): Uint8Array;
 }

@@ -43,9 +43,10 @@ export function encrypt(suite: CipherSuite, masterKey: Uint8Array, plaintext: Ui
 /**
  * Inverse of `encrypt`. A short or mis-sized input is CORRUPT; a wrong master key or a
  * damaged record is AUTH (the key unwrap or a GCM-SIV tag fails). Lengths are checked before
- * the output is allocated, so its size is bounded by the input.
+ * the output is allocated, so its size is bounded by the input. `transient`: the result may be
+ * a per-thread scratch view valid until the next transient call (the caller consumes it at once).
  */
-export function decrypt(suite: CipherSuite, masterKey: Uint8Array, data: Uint8Array, chunkSize = DEFAULT_RECORD_SIZE): Uint8Array {
+export function decrypt(suite: CipherSuite, masterKey: Uint8Array, data: Uint8Array, chunkSize = DEFAULT_RECORD_SIZE, transient = false): Uint8Array {
   checkChunkSize(chunkSize);
   if (data.length < WRAPPED_KEY_SIZE) throw corrupt(`encrypted object too short (${data.length} bytes)`);
   const body = data.length - WRAPPED_KEY_SIZE;
@@ -54,7 +55,7 @@ export function decrypt(suite: CipherSuite, masterKey: Uint8Array, data: Uint8Ar
   const tail = body - full * record;
   if (tail !== 0 && tail <= RECORD_OVERHEAD) throw corrupt(`encrypted object truncated (last record of ${tail} bytes)`);
   const plainLength = full * chunkSize + (tail ? tail - RECORD_OVERHEAD : 0);
-  if (suite.objects) return suite.objects.open(masterKey, data, chunkSize, plainLength);
+  if (suite.objects) return suite.objects.open(masterKey, data, chunkSize, plainLength, transient);
   const subkey = suite.keyWrap.unwrap(masterKey, data.subarray(0, WRAPPED_KEY_SIZE));
   const aead = suite.aead(subkey);
   const out = new Uint8Array(plainLength);

@@ -16,20 +16,28 @@ const { config, key, macKey } = workerData as { config: Configuration; key: Uint
 const codec = new BlobCodec(nodePrimitives, config, key);
 const mac = await nodePrimitives.macs(parseHashingAlgorithm(config.hashing.algorithm), macKey);
 
-/** Answers a job, moving the result's buffer (a copy first when it is a view). */
-function reply(id: number, data: Uint8Array, extra: { mac?: Uint8Array; entropy?: number } = {}): void {
+interface Job { id: number; data: Uint8Array; recycle?: boolean; decode?: { maxSize: number; address: Uint8Array }; encodeOnly?: boolean }
+
+/**
+ * Answers a job, moving the result's buffer (a copy first when it is a view) and, for a job
+ * whose input is a pooled buffer (`recycle`), the input too, for the pool to give out again.
+ */
+function reply(m: Job, data: Uint8Array, extra: { mac?: Uint8Array; entropy?: number } = {}): void {
   const owned = ownsItsBuffer(data) ? data : data.slice();
-  parentPort!.postMessage({ id, data: owned, ...extra }, [owned.buffer as ArrayBuffer]);
+  const back = m.recycle && m.data.buffer !== owned.buffer ? m.data : undefined;
+  const transfer = back ? [owned.buffer as ArrayBuffer, back.buffer as ArrayBuffer] : [owned.buffer as ArrayBuffer];
+  parentPort!.postMessage({ id: m.id, data: owned, input: back, ...extra }, transfer);
 }
 
-parentPort!.on('message', (m: { id: number; data: Uint8Array; decode?: { maxSize: number; address: Uint8Array }; encodeOnly?: boolean }) => {
+parentPort!.on('message', (m: Job) => {
   try {
-    if (m.encodeOnly) reply(m.id, codec.encode(m.data));
-    else if (m.decode) reply(m.id, codec.decodeVerified(m.data, m.decode.maxSize, mac, m.decode.address));
-    else reply(m.id, codec.encode(m.data), { mac: mac.sum(m.data), entropy: entropy(m.data) });
+    if (m.encodeOnly) reply(m, codec.encode(m.data));
+    else if (m.decode) reply(m, codec.decodeVerified(m.data, m.decode.maxSize, mac, m.decode.address));
+    else reply(m, codec.encode(m.data), { mac: mac.sum(m.data), entropy: entropy(m.data) });
   } catch (e) {
     // the code crosses the thread boundary so INTEGRITY/CORRUPT/AUTH stay what they are
-    parentPort!.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e), code: (e as { code?: string }).code });
+    const back = m.recycle ? m.data : undefined;
+    parentPort!.postMessage({ id: m.id, input: back, error: e instanceof Error ? e.message : String(e), code: (e as { code?: string }).code }, back ? [back.buffer as ArrayBuffer] : []);
   }
 });
 parentPort!.postMessage({ ready: true });

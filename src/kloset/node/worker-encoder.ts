@@ -10,6 +10,7 @@ import { ownsItsBuffer } from '../base/bytes.js';
 import { KlosetError, type ErrorCode } from '../base/errors.js';
 import type { Configuration } from '../repository/config.js';
 import type { BlobEncoder, EncoderFactory, PreparedBlob } from '../repository/encoder.js';
+import { BufferPool } from './buffer-pool.js';
 
 /**
  * Blobs smaller than this are encoded inline: posting one costs about as much as encoding it
@@ -25,7 +26,8 @@ const INLINE_BELOW = 4 * 1024;
 export const workerEncoderFactory: EncoderFactory = (config, key, macKey, inline) => {
   const n = Number(process.env.KLOSET_ENCODER_THREADS ?? Math.max(1, availableParallelism() - 1));
   if (!(n >= 1)) return inline;
-  const workers = Array.from({ length: n }, () => oneWorker(config, key, macKey, inline));
+  const pool = new BufferPool();
+  const workers = Array.from({ length: n }, () => oneWorker(config, key, macKey, inline, pool));
   const load = new Array<number>(n).fill(0);
   /** Runs a job on the least loaded worker. */
   const onLeastLoaded = <T>(job: (w: BlobEncoder) => Promise<T>): Promise<T> => {
@@ -36,6 +38,7 @@ export const workerEncoderFactory: EncoderFactory = (config, key, macKey, inline
   };
   return {
     prepare: (data, handOver) => onLeastLoaded((w) => w.prepare(data, handOver)),
+    buffer: (size) => pool.take(size),
     decode: (stored, maxSize, address) => onLeastLoaded((w) => w.decode!(stored, maxSize, address)),
     encode: (data) => onLeastLoaded((w) => w.encode!(data)),
     warm() {
@@ -51,7 +54,7 @@ export const workerEncoderFactory: EncoderFactory = (config, key, macKey, inline
  * One worker, started on first use (read-only processes never start one) and stopped after a
  * second without work, so it never holds a finished process open.
  */
-function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8Array, inline: BlobEncoder): BlobEncoder {
+function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8Array, inline: BlobEncoder, pool: BufferPool): BlobEncoder {
   const fallback = inline;
   let worker: Worker | null = null;
   let broken = false;
@@ -97,6 +100,7 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
         if (m.id === undefined) return;
         const job = waiting.get(m.id);
         waiting.delete(m.id);
+        if (m.input) pool.give(m.input.buffer as ArrayBuffer); // a pooled chunk buffer coming back
         if (job) {
           if (m.error !== undefined) job.reject(new KlosetError(m.code ?? 'IO', m.code ? m.error : `blob encoder: ${m.error}`));
           else job.resolve(m);
@@ -131,11 +135,17 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
    * copy goes and `data` is kept to run the job inline (`redo`) should the worker die.
    */
   const post = <T>(w: Worker, job: object, data: Uint8Array, move: boolean, redo: (d: Uint8Array) => Promise<T>, answer: (m: WorkerAnswer) => T): Promise<T> => {
-    const sent = move ? data : data.slice();
+    let sent = data;
+    if (!move) {
+      sent = pool.take(data.length);
+      sent.set(data);
+    }
     const id = nextId++;
+    // a pooled buffer comes back with the answer (`recycle`) to be given out again
+    const recycle = pool.owns(sent);
     return new Promise<T>((resolve, reject) => {
       waiting.set(id, { data: move ? null : data, redo: (d) => redo(d).then(resolve, reject), resolve: (m) => resolve(answer(m)), reject });
-      w.postMessage({ ...job, id, data: sent }, [sent.buffer as ArrayBuffer]);
+      w.postMessage({ ...job, id, data: sent, recycle }, [sent.buffer as ArrayBuffer]);
     });
   };
 
@@ -143,8 +153,9 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
     prepare(data, handOver) {
       const w = data.length < INLINE_BELOW ? null : ready();
       if (!w) return fallback.prepare(data);
-      // a handed-over buffer that holds just these bytes moves to the worker as is
-      return post(w, {}, data, handOver === true && ownsItsBuffer(data), (d) => fallback.prepare(d), (m) => ({ mac: m.mac!, encoded: m.data!, entropy: m.entropy! }));
+      // a handed-over buffer that holds just these bytes (or a pooled one) moves to the worker as is
+      const move = handOver === true && (ownsItsBuffer(data) || pool.owns(data));
+      return post(w, {}, data, move, (d) => fallback.prepare(d), (m) => ({ mac: m.mac!, encoded: m.data!, entropy: m.entropy! }));
     },
     decode(stored, maxSize, address) {
       const w = stored.length < INLINE_BELOW ? null : ready();
@@ -174,7 +185,7 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
   };
 }
 
-interface WorkerAnswer { id?: number; mac?: Uint8Array; data?: Uint8Array; entropy?: number; error?: string; code?: ErrorCode }
+interface WorkerAnswer { id?: number; mac?: Uint8Array; data?: Uint8Array; input?: Uint8Array; entropy?: number; error?: string; code?: ErrorCode }
 
 /** A worker without work for this long is stopped (a new one starts when needed). */
 const IDLE_MS = 1000;

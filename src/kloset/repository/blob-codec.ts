@@ -22,7 +22,8 @@ export class BlobCodec {
   }
 
   encode(data: Uint8Array): Uint8Array {
-    const packed = this.codec ? this.codec.compress(data) : data;
+    // encrypting reads the compressed frame once, into the blob: it can live in scratch memory
+    const packed = !this.codec ? data : this.key && this.codec.compressTransient ? this.codec.compressTransient(data) : this.codec.compress(data);
     return this.key ? encrypt(this.prims.cipher, this.key, packed, this.recordSize) : packed;
   }
 
@@ -44,7 +45,8 @@ export class BlobCodec {
 
   /** `contentVerified`: the caller checks the MAC next (the frame's own checksum may be skipped). */
   private unpack(data: Uint8Array, maxSize: number, contentVerified: boolean): Uint8Array {
-    const packed = this.key ? decrypt(this.prims.cipher, this.key, data, this.recordSize) : data;
+    // with a codec, the decrypted frame is read once, by the decompressor: scratch memory will do
+    const packed = this.key ? decrypt(this.prims.cipher, this.key, data, this.recordSize, this.codec !== null) : data;
     if (!this.codec) {
       if (packed.length > maxSize) throw corrupt(`blob of ${packed.length} bytes exceeds the ${maxSize}-byte limit`);
       return packed;

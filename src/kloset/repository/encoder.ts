@@ -24,6 +24,12 @@ export interface BlobEncoder {
    */
   prepare(data: Uint8Array, handOver?: boolean): Promise<PreparedBlob>;
   /**
+   * A buffer of `n` bytes for a chunk about to be `prepare`d: an encoder that moves chunks to
+   * another thread recycles these (they come back with the answer) instead of allocating one
+   * per chunk. Optional: without it callers allocate their own.
+   */
+  buffer?(n: number): Uint8Array;
+  /**
    * Decodes a stored blob and checks it against its address (BlobCodec.decodeVerified), off the
    * calling thread when the encoder has workers. Optional: without it blobs decode inline.
    * Fails with the codec's codes (CORRUPT, INTEGRITY, AUTH).

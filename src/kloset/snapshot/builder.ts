@@ -348,7 +348,8 @@ class Builder {
     const chunks: Chunk[] = [];
     let contentType = '';
     let size = 0, weighted = 0;
-    for await (const chunk of this.chunker.chunks(content, sizeHint)) {
+    const alloc = this.repo.encoder.buffer?.bind(this.repo.encoder);
+    for await (const chunk of this.chunker.chunks(content, sizeHint, alloc)) {
       this.options.signal?.throwIfAborted();
       if (chunks.length === 0) {
         contentType = fixedType ?? (await sniffContentType(name, chunk));

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "kloset_codec",
+      "sources": ["addon.c", "object_cipher.c", "lz4_frame.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"],
+      "libraries": ["-lgcrypt", "-llz4"]
+    }
+  ]
+}

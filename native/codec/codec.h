@@ -1,0 +1,28 @@
+/* The C half of Kloset's blob codec (see addon.c for why it exists and how JS calls it). */
+#ifndef KLOSET_CODEC_H
+#define KLOSET_CODEC_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define KC_KEY_SIZE 32
+#define KC_WRAPPED_SIZE 40
+#define KC_NONCE_SIZE 12
+#define KC_TAG_SIZE 16
+
+/* object_cipher.c */
+int kc_gcrypt_init(void);
+size_t kc_sealed_size(size_t plain, size_t chunk);
+/* Returns 0 or a libgcrypt error code. */
+int kc_seal_object(const uint8_t *master_key, const uint8_t *random, const uint8_t *pt, size_t len, size_t chunk, uint8_t *out);
+/* Returns 0; -1 when the subkey does not unwrap; k > 0 when record k-1 fails its tag;
+ * -1000 - code on a libgcrypt failure. `out` is wiped on any failure. */
+int kc_open_object(const uint8_t *master_key, const uint8_t *in, size_t in_len, size_t chunk, uint8_t *out, size_t out_len);
+
+/* lz4_frame.c */
+size_t kc_lz4_frame_bound(size_t len);
+/* Frame length, or 0 on failure (out too small). */
+size_t kc_lz4_compress_frame(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
+enum { KC_LZ4_OK = 0, KC_LZ4_CORRUPT = -1, KC_LZ4_CHECKSUM = -2, KC_LZ4_SIZE = -3, KC_LZ4_TRAILING = -4, KC_LZ4_TRUNCATED = -5 };
+/* Decodes one whole frame into exactly out_len bytes; KC_LZ4_* status. */
+int kc_lz4_decompress_frame(const uint8_t *in, size_t len, uint8_t *out, size_t out_len, int skip_checksum, const char **why);
+#endif
