@@ -2,7 +2,7 @@
 # Installs everything the app and the tests need on a fresh Debian 12 machine with Node 20:
 # Debian packages (reference lz4/zstd tools the interop tests run; a C++ toolchain for
 # zstd-napi's and keytar's native builds; libsecret + gnome-keyring + dbus for the keychain
-# tests against a real Secret Service; Ceph's radosgw for the S3 conformance run) and the npm
+# tests against a real Secret Service; libgcrypt and liblz4 for the native blob codec; Ceph's radosgw for the S3 conformance run) and the npm
 # packages from package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +16,9 @@ command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
 command -v python3 >/dev/null || need+=(python3)
 pkg-config --exists libsecret-1 2>/dev/null || need+=(libsecret-1-dev pkg-config)
-# libgcrypt >= 1.10 for the native object cipher (native/gcrypt: AES-KW + AES-GCM-SIV)
+# libgcrypt >= 1.10 and liblz4 for the native blob codec (native/codec: AES-KW + AES-GCM-SIV, LZ4 frames)
 pkg-config --atleast-version=1.10 libgcrypt 2>/dev/null || need+=(libgcrypt20-dev pkg-config)
+pkg-config --exists liblz4 2>/dev/null || need+=(liblz4-dev pkg-config)
 command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
 command -v dbus-run-session >/dev/null || need+=(dbus-daemon)
 command -v radosgw >/dev/null || need+=(ceph-mon ceph-osd ceph-mgr radosgw ceph-common)
@@ -37,9 +38,12 @@ if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_m
   cp package-lock.json node_modules/.kloset-lock-stamp
 fi
 
-# The object-cipher addon is an optional dependency that npm builds at install; build it here
-# when an earlier install ran before libgcrypt's headers were present.
-node -e "require('kloset-gcrypt')" 2>/dev/null || npm run --silent build:native
+# The native blob codec (a Node-API addon over the system's libgcrypt and liblz4); rebuilt when
+# its sources are newer than the build. The engine runs without it, slower (portable paths).
+addon=native/codec/build/Release/kloset_codec.node
+if [ ! -f "$addon" ] || [ -n "$(find native/codec -maxdepth 1 -newer "$addon" -type f)" ]; then
+  npm run --silent build:native
+fi
 
 # The CLI runs compiled JavaScript (bin/kloset.js falls back to the sources without it).
 npm run build --silent
