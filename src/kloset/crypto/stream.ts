@@ -18,7 +18,8 @@ export function encryptedSize(plainLength: number, chunkSize = DEFAULT_RECORD_SI
 
 export function encrypt(suite: CipherSuite, masterKey: Uint8Array, plaintext: Uint8Array, chunkSize = DEFAULT_RECORD_SIZE): Uint8Array {
   checkChunkSize(chunkSize);
-  if (suite.objects) {
+  // a master key of another length (a damaged CONFIG's KDF) fails the per-record path's checks
+  if (suite.objects && masterKey.length === 32) {
     const random = suite.random(32 + Math.ceil(plaintext.length / chunkSize) * GCM_SIV_NONCE_SIZE);
     const sealed = suite.objects.seal(masterKey, plaintext, random, chunkSize);
     random.fill(0);
@@ -55,7 +56,7 @@ export function decrypt(suite: CipherSuite, masterKey: Uint8Array, data: Uint8Ar
   const tail = body - full * record;
   if (tail !== 0 && tail <= RECORD_OVERHEAD) throw corrupt(`encrypted object truncated (last record of ${tail} bytes)`);
   const plainLength = full * chunkSize + (tail ? tail - RECORD_OVERHEAD : 0);
-  if (suite.objects) return suite.objects.open(masterKey, data, chunkSize, plainLength, transient);
+  if (suite.objects && masterKey.length === 32) return suite.objects.open(masterKey, data, chunkSize, plainLength, transient);
   const subkey = suite.keyWrap.unwrap(masterKey, data.subarray(0, WRAPPED_KEY_SIZE));
   const aead = suite.aead(subkey);
   const out = new Uint8Array(plainLength);

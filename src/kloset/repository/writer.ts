@@ -86,6 +86,11 @@ export class RepositoryWriter {
   private async store(type: number, mac: Uint8Array, encoded: Uint8Array): Promise<boolean> {
     if (this.abandoned) return false; // encoded in the background after the writer was given up
     this.written.add(this.key(type, mac));
+    // A full packfile waiting for the upload before it: no blob goes into a new one meanwhile
+    // (several chunks are stored concurrently; without this they kept filling packfiles while
+    // one uploaded, and a backup held three or more at once).
+    while (this.rotation) await this.rotation;
+    if (this.abandoned) return false;
     this.append(type, mac, encoded);
     if (this.pack!.size >= Math.min(Number(this.repo.config.packfile.maxSize), TARGET_PACKFILE_SIZE)) {
       // The full packfile is taken now and uploaded after the previous one: uploads keep their
@@ -95,6 +100,10 @@ export class RepositoryWriter {
       const previous = this.uploading;
       this.uploading = previous.then(() => this.upload(pack));
       this.uploading.catch(() => undefined); // handled: commit awaits `uploading` and rethrows
+      const rotation: Promise<void> = previous.then(() => undefined, () => undefined).finally(() => {
+        if (this.rotation === rotation) this.rotation = null;
+      });
+      this.rotation = rotation;
       await previous;
     }
     return true;
@@ -102,6 +111,8 @@ export class RepositoryWriter {
 
   /** The chain of packfile uploads, in order. */
   private uploading: Promise<void> = Promise.resolve();
+  /** Set while a full packfile waits for the upload before it to end. */
+  private rotation: Promise<void> | null = null;
 
   private append(type: number, mac: Uint8Array, encoded: Uint8Array): void {
     const prims = this.repo.prims;
