@@ -29,6 +29,9 @@ const probe = resolve('bench/rss-probe.mjs');
  */
 function timed(cmd: string, args: string[]): { seconds: number; rssMiB: number; engineMiB: number; stdout: string } {
   rmSync(rssFile, { force: true });
+  // Each step starts with no dirty pages left by the one before: writeback of a previous
+  // step's gigabyte throttled the next one's writes, for whichever tool came second.
+  spawnSync('sync');
   const full = cmd === 'node' ? ['--import', probe, ...args] : args;
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...full], { env: { ...env, KLOSET_RSS_FILE: rssFile }, encoding: 'utf8', maxBuffer: 256 << 20 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
