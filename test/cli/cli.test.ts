@@ -119,6 +119,25 @@ describe('kloset command', () => {
     expect(info.stdout).toContain('encryption: AES256-GCM-SIV');
   });
 
+  it('stores written with the native codec and without it (KLOSET_NATIVE_CODEC=0) read back, checked and restored by the other', () => {
+    const src = join(work.path, 'codec-src');
+    const files = makeTree(src);
+    const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    for (const [writer, reader] of [[{}, { KLOSET_NATIVE_CODEC: '0' }], [{ KLOSET_NATIVE_CODEC: '0' }, {}]] as const) {
+      const tag = Object.keys(writer).length ? 'portable-to-native' : 'native-to-portable';
+      const store = join(work.path, `codec-${tag}`);
+      expect(run(['at', store, 'create'], writer).status).toBe(0);
+      const b = run(['at', store, 'backup', src], writer);
+      expect(b.status, b.stderr).toBe(0);
+      const id = /([0-9a-f]{64})\s*$/.exec(b.stdout)![1]!;
+      const check = run(['at', store, 'check'], reader);
+      expect(check.status, `${tag}: ${check.stderr}`).toBe(0);
+      const out = join(work.path, `codec-out-${tag}`);
+      expect(run(['at', store, 'restore', '-to', out, `${id}:${src}`], reader).status).toBe(0);
+      for (const [rel, data] of Object.entries(files)) expect(digest(readFileSync(join(out, 'codec-src', rel))), `${tag}: ${rel}`).toBe(digest(data));
+    }
+  });
+
   it('one clear line and a non-zero exit for a wrong or missing passphrase and a missing store', () => {
     const store = join(work.path, 'store2');
     expect(run(['at', store, 'create']).status).toBe(0);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/kloset/base/bytes.js';
@@ -53,6 +54,20 @@ describe('object encryption on libgcrypt (native/codec)', () => {
   it('is built and loaded on this machine (scripts/setup.sh builds it)', () => {
     expect(nativeCodecProblem()).toBeUndefined();
     expect(nodeCipherSuite.objects).toBeDefined();
+  });
+
+  it('KLOSET_NATIVE_CODEC turns it off or names the file to load; without it the suite keeps the per-record path', () => {
+    const probe = (value: string) => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
+        "const m = await import('./src/kloset/base/node/native-codec.ts'); const s = await import('./src/kloset/crypto/node/suite.ts'); console.log(JSON.stringify({ problem: m.nativeCodecProblem() ?? null, objects: !!s.nodeCipherSuite.objects }))"],
+        { encoding: 'utf8', env: { ...process.env, KLOSET_NATIVE_CODEC: value } });
+      return JSON.parse(r.stdout.trim().split('\n').pop()!) as { problem: string | null; objects: boolean };
+    };
+    expect(probe('0')).toEqual({ problem: 'turned off by KLOSET_NATIVE_CODEC=0', objects: false });
+    const missing = probe('/nonexistent/kloset_codec.node');
+    expect(missing.objects).toBe(false);
+    expect(missing.problem).toMatch(/Cannot find module '\/nonexistent\/kloset_codec.node'/);
+    expect(probe(new URL('../../native/codec/build/Release/kloset_codec.node', import.meta.url).pathname)).toEqual({ problem: null, objects: true });
   });
 
   /** The same bytes, drawn in the same order, whichever path asks for them. */

@@ -4,7 +4,8 @@
  * against the system libraries). It is optional: without it (another platform, libgcrypt older
  * than 1.10, no build) the engine keeps its portable WebAssembly and node:crypto paths, and
  * `nativeCodecProblem()` says why. KLOSET_NATIVE_CODEC=0 turns it off (benchmarks compare both
- * paths with one build).
+ * paths with one build); KLOSET_NATIVE_CODEC=/path/to/kloset_codec.node loads that file instead
+ * (a bundled build, where the path relative to this module no longer holds).
  *
  * Every function works on caller-owned buffers; see native/codec/addon.c for the contracts.
  */
@@ -31,7 +32,8 @@ export function nativeCodec(): NativeCodec | null {
     if (process.env.KLOSET_NATIVE_CODEC === '0') problem = 'turned off by KLOSET_NATIVE_CODEC=0';
     else {
       try {
-        addon = createRequire(import.meta.url)(ADDON.pathname) as NativeCodec;
+        const path = process.env.KLOSET_NATIVE_CODEC?.endsWith('.node') ? process.env.KLOSET_NATIVE_CODEC : ADDON.pathname;
+        addon = createRequire(import.meta.url)(path) as NativeCodec;
       } catch (e) {
         problem = `${(e as Error).message.split('\n')[0]} (run npm run build:native)`;
       }
