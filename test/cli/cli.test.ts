@@ -48,7 +48,15 @@ describe('kloset command', () => {
       childPid = Number(kids.split(' ')[0] ?? 0);
     }
     expect(childPid).toBeGreaterThan(0);
-    const env = readFileSync(`/proc/${childPid}/environ`, 'utf8').split('\0');
+    // Between fork and exec the child still shows the parent's environment: wait for the
+    // re-executed program's own (it carries KLOSET_REEXECED=1).
+    let env: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      env = readFileSync(`/proc/${childPid}/environ`, 'utf8').split('\0');
+      if (env.includes('KLOSET_REEXECED=1')) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(env).toContain('KLOSET_REEXECED=1');
     // cat reads: two arenas, no fixed mmap threshold (that is for backup and sync)
     expect(env, readFileSync(`/proc/${childPid}/cmdline`, 'utf8')).toContain('MALLOC_ARENA_MAX=2');
     expect(env.some((v) => v.startsWith('MALLOC_MMAP_THRESHOLD_='))).toBe(false);
