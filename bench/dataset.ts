@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Fast deterministic bytes: SHA-256 in counter mode over a seed. */
-function randomBlock(seed: string, size: number): Buffer {
+export function randomBlock(seed: string, size: number): Buffer {
   const out = Buffer.allocUnsafe(size);
   for (let o = 0, i = 0; o < size; o += 32, i++) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, o, 0, Math.min(32, size - o));
   return out;
@@ -18,7 +18,7 @@ function randomBlock(seed: string, size: number): Buffer {
 
 const WORDS = 'backup store snapshot chunk packfile state encrypted compressed restore kloset plakar file folder data the of and to in is'.split(' ');
 
-function textBlock(seed: number, size: number): Buffer {
+export function textBlock(seed: number, size: number): Buffer {
   let x = seed >>> 0 || 1;
   const parts: string[] = [];
   let n = 0;

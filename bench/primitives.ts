@@ -16,9 +16,13 @@ import { cpus } from 'node:os';
 import { decompress as fzstdDecompress } from 'fzstd';
 import { createHMAC, createSHA256 } from 'hash-wasm';
 import { FastCdc, FASTCDC_V1_DEFAULTS } from '../src/kloset/chunking/fastcdc.js';
-import { lz4Codec } from '../src/kloset/compression/node/lz4.js';
+import { lz4Codec, wasmLz4Codec } from '../src/kloset/compression/node/lz4.js';
 import { zstdCodec } from '../src/kloset/compression/node/zstd.js';
 import { nodeGcmSiv } from '../src/kloset/crypto/node/aes-gcm-siv.js';
+import { nodeCipherSuite } from '../src/kloset/crypto/node/suite.js';
+import { decrypt, encrypt } from '../src/kloset/crypto/stream.js';
+import { nativeCodecProblem } from '../src/kloset/base/node/native-codec.js';
+import { textBlock } from './dataset.js';
 import { argon2id } from '../src/kloset/crypto/kdf.js';
 import { DEFAULT_ARGON2ID, type KdfParams } from '../src/kloset/crypto/kdf-params.js';
 import { deriveKeyWithBackend } from '../src/kloset/crypto/node/kdf-worker.js';
@@ -86,6 +90,28 @@ console.log(`# ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, Node ${process.v
   line('aes-gcm-siv-decrypt', dec, '@noble/ciphers gcmsiv', nDec);
 }
 
+// Whole-object encryption (subkey wrap + every record), 1 MiB and 4 KB objects: the native
+// codec (libgcrypt) against the per-record OpenSSL-ECB + WASM POLYVAL path it replaced.
+{
+  const problem = nativeCodecProblem();
+  if (problem) console.log(`# native codec not loaded (${problem}): object lines skipped`);
+  else {
+    const key = randomBytes(32);
+    const perRecord = { ...nodeCipherSuite, objects: undefined };
+    for (const [name, size] of [['1MiB', CHUNK], ['4KB', 4000]] as const) {
+      const objects = slice(random.subarray(0, size === CHUNK ? SIZE : 4000 * 4096), size);
+      const bytes = objects.length * size;
+      let sealed: Uint8Array[] = [];
+      const nEnc = measure(bytes, () => { sealed = objects.map((o) => encrypt(nodeCipherSuite, key, o)); });
+      const nDec = measure(bytes, () => { for (const s of sealed) decrypt(nodeCipherSuite, key, s); });
+      const pEnc = measure(bytes, () => { sealed = objects.map((o) => encrypt(perRecord, key, o)); });
+      const pDec = measure(bytes, () => { for (const s of sealed) decrypt(perRecord, key, s); });
+      line(`object-encrypt-${name} (native libgcrypt)`, nEnc, 'per-record OpenSSL+WASM', pEnc);
+      line(`object-decrypt-${name} (native libgcrypt)`, nDec, 'per-record OpenSSL+WASM', pDec);
+    }
+  }
+}
+
 // MACs over 1 MiB pieces
 {
   const pieces = slice(random, CHUNK);
@@ -116,6 +142,21 @@ console.log(`# ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, Node ${process.v
   const ratio = SIZE / frames.reduce((n, f) => n + f.length, 0);
   line('lz4-compress', c, 'lz4js', jc);
   line('lz4-decompress', d, 'lz4js', jd);
+  if (lz4Codec !== wasmLz4Codec) {
+    // the native codec against the WASM path it replaced, on the mixed data and on the local
+    // benchmark's text (random words: less repetitive than the mixed data's sentences)
+    const words = slice(textBlock(7919, SIZE), CHUNK);
+    for (const [data, label] of [[pieces, 'mixed'], [words, 'dataset text']] as const) {
+      let nf: Uint8Array[] = [], wf: Uint8Array[] = [];
+      const nc = measure(SIZE, () => { nf = data.map((p) => lz4Codec.compress(p)); });
+      const nd = measure(SIZE, () => { for (const f of nf) lz4Codec.decompress(f, CHUNK); });
+      const wc = measure(SIZE, () => { wf = data.map((p) => wasmLz4Codec.compress(p)); });
+      const wd = measure(SIZE, () => { for (const f of wf) wasmLz4Codec.decompress(f, CHUNK); });
+      const r = (fs: Uint8Array[]) => (SIZE / fs.reduce((n, f) => n + f.length, 0)).toFixed(2);
+      line(`lz4-compress ${label} (native liblz4, ratio ${r(nf)})`, nc, `lz4_flex WASM + our frame layer (ratio ${r(wf)})`, wc);
+      line(`lz4-decompress ${label} (native liblz4)`, nd, 'lz4_flex WASM + our frame layer', wd);
+    }
+  }
 
   let zframes: Uint8Array[] = [];
   const zc = measure(SIZE, () => { zframes = pieces.map((p) => zstdCodec.compress(p)); });

@@ -5,7 +5,7 @@
  * 64 KiB record, those two steps (and their copies) were most of the encoder thread's time.
  *
  * Every function works on caller-owned Uint8Arrays (nothing is allocated here per call but
- * libgcrypt's cipher handles), so the JS side decides which buffers are reused. Node-API, not
+ * libgcrypt's cipher handles and liblz4's decompression context), so the JS side decides which buffers are reused. Node-API, not
  * V8's C++ API, keeps one binary loadable by any Node or Electron of the platform. Loading
  * fails when libgcrypt is older than 1.10 (no GCM-SIV); the engine then keeps its portable path.
  */

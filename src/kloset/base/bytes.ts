@@ -49,3 +49,15 @@ export const utf8 = {
 export function ownsItsBuffer(b: Uint8Array): boolean {
   return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer);
 }
+
+/**
+ * For writers that grow their buffer: one of at least `need` bytes (doubling from `buf`'s
+ * size) holding `buf[0, used)`.
+ */
+export function grown(buf: Uint8Array, used: number, need: number): Uint8Array {
+  let size = Math.max(1, buf.length * 2);
+  while (size < need) size *= 2;
+  const next = new Uint8Array(size);
+  next.set(buf.subarray(0, used));
+  return next;
+}

@@ -4,6 +4,7 @@
  * compact integers only for Go `int`/`uint`, float64 as cb, timestamps as ext −1 in the 4/8/12
  * byte forms. Generic msgpack libraries always compact integers, which would change every MAC.
  */
+import { grown } from '../base/bytes.js';
 import type { GoTime } from './go-time.js';
 
 const textEncoder = new TextEncoder();
@@ -20,12 +21,8 @@ export class MsgpackWriter {
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.dv = new DataView(next.buffer);
+    this.buf = grown(this.buf, this.pos, this.pos + n);
+    this.dv = new DataView(this.buf.buffer);
   }
 
   /** The bytes written so far (a copy, so the writer can be reused). */

@@ -6,6 +6,7 @@
  * with its length first. Reading it checks every length and slot number: a damaged image is
  * CORRUPT, never a wrong index (and the cache also authenticates it; see Repository).
  */
+import { grown } from '../base/bytes.js';
 import { corrupt } from '../base/errors.js';
 
 const MAGIC = 0x4b4c4958; // "KLIX"
@@ -48,12 +49,8 @@ class Writer {
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const b = new Uint8Array(size);
-    b.set(this.buf.subarray(0, this.pos));
-    this.buf = b;
-    this.view = new DataView(b.buffer);
+    this.buf = grown(this.buf, this.pos, this.pos + n);
+    this.view = new DataView(this.buf.buffer);
   }
 
   u32(v: number): void {

@@ -1,6 +1,6 @@
 /**
  * LZ4 for the Node engine. With the native codec (`base/node/native-codec.ts`), liblz4's frame
- * API compresses (~0.65–1.8 GB/s here, 2–3× the WebAssembly path, and a better ratio on text)
+ * API compresses (1.3–2× the WebAssembly path on the local benchmark's files, a better ratio on text)
  * and decodes every frame that declares its content size, straight into its output. Otherwise,
  * and for frames without a content size, the frame layer of `../lz4-frame.ts` runs over
  * lz4_flex compiled to WebAssembly (lz4-wasm-nodejs) and hash-wasm's xxHash32. Both write the
