@@ -22,6 +22,8 @@ import { nodeGcmSiv } from '../src/kloset/crypto/node/aes-gcm-siv.js';
 import { nodeCipherSuite } from '../src/kloset/crypto/node/suite.js';
 import { decrypt, encrypt } from '../src/kloset/crypto/stream.js';
 import { nativeCodecProblem } from '../src/kloset/base/node/native-codec.js';
+import { nativeByteCounter } from '../src/kloset/base/node/native-byte-counter.js';
+import { entropy } from '../src/kloset/base/entropy.js';
 import { textBlock } from './dataset.js';
 import { argon2id } from '../src/kloset/crypto/kdf.js';
 import { DEFAULT_ARGON2ID, type KdfParams } from '../src/kloset/crypto/kdf-params.js';
@@ -109,6 +111,23 @@ console.log(`# ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, Node ${process.v
       line(`object-encrypt-${name} (native libgcrypt)`, nEnc, 'per-record OpenSSL+WASM', pEnc);
       line(`object-decrypt-${name} (native libgcrypt)`, nDec, 'per-record OpenSSL+WASM', pDec);
     }
+  }
+}
+
+// Chunk entropy: byte counting over whole small files (32 KiB) and sampled 1 MiB chunks
+{
+  const counter = nativeByteCounter();
+  if (!counter) console.log('# native codec not loaded: entropy lines compare nothing');
+  else {
+    const small = slice(mixed, 32 << 10);
+    const big = slice(mixed, CHUNK);
+    const nSmall = measure(SIZE, () => { for (const p of small) entropy(p, counter); });
+    const pSmall = measure(SIZE, () => { for (const p of small) entropy(p); });
+    line('entropy-32KiB (native counts)', nSmall, 'portable JS counts', pSmall);
+    // a 1 MiB chunk counts 4 KiB of every 64 KiB: rates are per chunk byte
+    const nBig = measure(SIZE, () => { for (const p of big) entropy(p, counter); });
+    const pBig = measure(SIZE, () => { for (const p of big) entropy(p); });
+    line('entropy-1MiB-sampled (native counts)', nBig, 'portable JS counts', pBig);
   }
 }
 

@@ -1,6 +1,6 @@
 /*
- * Node-API glue of the native blob codec: object encryption on libgcrypt (object_cipher.c) and
- * LZ4 frames on liblz4 (lz4_frame.c). The blob path of a backup is compress-then-encrypt of
+ * Node-API glue of the native blob codec: object encryption on libgcrypt (object_cipher.c),
+ * LZ4 frames on liblz4 (lz4_frame.c) and byte histograms for chunk entropy (byte_counts.c). The blob path of a backup is compress-then-encrypt of
  * every chunk and its restore the reverse; done in WebAssembly and through node:crypto per
  * 64 KiB record, those two steps (and their copies) were most of the encoder thread's time.
  *
@@ -107,6 +107,21 @@ static napi_value lz4_decompress_frame(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+/* countBytes(data, counts) adds each byte value's count in data to counts (a Uint32Array of ≥ 256). */
+static napi_value count_bytes(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  bytes in;
+  bool is;
+  napi_typedarray_type type;
+  size_t length;
+  void *counts;
+  if (!get_bytes(env, argv[0], &in) || napi_is_typedarray(env, argv[1], &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, argv[1], &type, &length, &counts, NULL, NULL) != napi_ok || type != napi_uint32_array || length < 256)
+    return usage(env, "countBytes(data: Uint8Array, counts: Uint32Array(256))");
+  kc_count_bytes(in.data, in.len, counts);
+  return NULL;
+}
+
 static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
@@ -123,5 +138,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "lz4FrameBound", lz4_frame_bound);
   export_fn(env, exports, "lz4CompressFrame", lz4_compress_frame);
   export_fn(env, exports, "lz4DecompressFrame", lz4_decompress_frame);
+  export_fn(env, exports, "countBytes", count_bytes);
   return exports;
 }

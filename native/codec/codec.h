@@ -25,4 +25,7 @@ size_t kc_lz4_compress_frame(const uint8_t *in, size_t len, uint8_t *out, size_t
 enum { KC_LZ4_OK = 0, KC_LZ4_CORRUPT = -1, KC_LZ4_CHECKSUM = -2, KC_LZ4_SIZE = -3, KC_LZ4_TRAILING = -4, KC_LZ4_TRUNCATED = -5 };
 /* Decodes one whole frame into exactly out_len bytes; KC_LZ4_* status. */
 int kc_lz4_decompress_frame(const uint8_t *in, size_t len, uint8_t *out, size_t out_len, int skip_checksum, const char **why);
+
+/* byte_counts.c: adds each byte value's count in data[0, len) to counts */
+void kc_count_bytes(const uint8_t *data, size_t len, uint32_t counts[256]);
 #endif

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { entropy } from '../../src/kloset/base/entropy.js';
+import { countBytes, entropy } from '../../src/kloset/base/entropy.js';
+import { nativeByteCounter } from '../../src/kloset/base/node/native-byte-counter.js';
 import { sniffContentType } from '../../src/kloset/snapshot/content-type.js';
 import { decodeDirpack, decodeDirpackPrefix, encodeDirpack } from '../../src/kloset/snapshot/dirpack.js';
 
@@ -20,6 +21,40 @@ describe('entropy', () => {
       return -c.filter(Boolean).reduce((h: number, n: number) => h + (n / mixed.length) * Math.log2(n / mixed.length), 0);
     })();
     expect(Math.abs(entropy(mixed) - exact)).toBeLessThan(0.2);
+  });
+});
+
+describe('byte counters', () => {
+  /** counts[0..255] summed over the four interleaved histograms the portable counter fills */
+  const histogram = (counter: (d: Uint8Array, c: Uint32Array) => void, data: Uint8Array) => {
+    const c = new Uint32Array(1024);
+    counter(data, c);
+    return Array.from({ length: 256 }, (_, b) => c[b]! + c[256 + b]! + c[512 + b]! + c[768 + b]!);
+  };
+  const naive = (data: Uint8Array) => {
+    const c = new Array<number>(256).fill(0);
+    for (const b of data) c[b]!++;
+    return c;
+  };
+  const lengths = [0, 1, 2, 3, 4, 5, 7, 4095, 4096, 4097, 65535, 65536, 65537, 1_000_003];
+
+  it('the portable counter counts every byte, tails included', () => {
+    for (const n of lengths) {
+      const data = randomBytes(n);
+      expect(histogram(countBytes, data), `length ${n}`).toEqual(naive(data));
+    }
+  });
+
+  it('the native counter gives the same counts, and so the same entropy to the last bit', () => {
+    const native = nativeByteCounter();
+    expect(native, 'the native codec is built by scripts/setup.sh').toBeDefined();
+    for (const n of lengths) {
+      const text = Buffer.from('entropy of text-like bytes, '.repeat(Math.ceil(n / 28) + 1)).subarray(0, n);
+      for (const data of [randomBytes(n), text]) {
+        expect(histogram(native!, data), `length ${n}`).toEqual(naive(data));
+        expect(entropy(data, native)).toBe(entropy(data));
+      }
+    }
   });
 });
 

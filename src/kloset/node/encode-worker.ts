@@ -33,7 +33,7 @@ parentPort!.on('message', (m: Job) => {
   try {
     if (m.encodeOnly) reply(m, codec.encode(m.data));
     else if (m.decode) reply(m, codec.decodeVerified(m.data, m.decode.maxSize, mac, m.decode.address));
-    else reply(m, codec.encode(m.data), { mac: mac.sum(m.data), entropy: entropy(m.data) });
+    else reply(m, codec.encode(m.data), { mac: mac.sum(m.data), entropy: entropy(m.data, nodePrimitives.countBytes) });
   } catch (e) {
     // the code crosses the thread boundary so INTEGRITY/CORRUPT/AUTH stay what they are
     const back = m.recycle ? m.data : undefined;

@@ -1,8 +1,9 @@
 /**
  * The Node engine's primitives: OpenSSL-backed AEAD, key wrap and HMAC, native LZ4/ZSTD
- * codecs, Argon2id in a child process so unlocking never blocks the event loop, and blob
+ * codecs and byte counting, Argon2id in a child process so unlocking never blocks the event loop, and blob
  * encoding on a second thread.
  */
+import { nativeByteCounter } from '../base/node/native-byte-counter.js';
 import { secureRandom } from '../base/random.js';
 import { nodeCodecs } from '../compression/node/registry.js';
 import { deriveKeyInWorker } from '../crypto/node/kdf-worker.js';
@@ -18,5 +19,6 @@ export const nodePrimitives: Primitives = {
   deriveKey: deriveKeyInWorker,
   random: secureRandom,
   now: () => Date.now(),
+  countBytes: nativeByteCounter(),
   encoder: workerEncoderFactory,
 };

@@ -3,7 +3,7 @@
  * an encoder and keeps several in flight; the Node engine plugs in a worker-thread encoder so
  * this CPU work runs on the second core while the main thread reads and chunks.
  */
-import { entropy } from '../base/entropy.js';
+import { entropy, type ByteCounter } from '../base/entropy.js';
 import type { BlobCodec } from './blob-codec.js';
 import type { Mac } from '../hashing/mac.js';
 import type { Configuration } from './config.js';
@@ -53,10 +53,10 @@ export interface BlobEncoder {
 /** Builds the encoder for a store; called once per opened repository. */
 export type EncoderFactory = (config: Configuration, key: Uint8Array | null, macKey: Uint8Array, inline: BlobEncoder) => BlobEncoder;
 
-/** Prepares blobs on the calling thread. */
-export function inlineEncoder(codec: BlobCodec, mac: Mac): BlobEncoder {
+/** Prepares blobs on the calling thread (`counter`: Primitives.countBytes). */
+export function inlineEncoder(codec: BlobCodec, mac: Mac, counter?: ByteCounter): BlobEncoder {
   return {
-    prepare: async (data) => ({ mac: mac.sum(data), encoded: codec.encode(data), entropy: entropy(data) }),
+    prepare: async (data) => ({ mac: mac.sum(data), encoded: codec.encode(data), entropy: entropy(data, counter) }),
     decode: async (stored, maxSize, address) => codec.decodeVerified(stored, maxSize, mac, address),
     encode: async (data) => codec.encode(data),
     close: async () => undefined,

@@ -3,6 +3,7 @@
  * stays portable and tests can pin time and randomness (`node/primitives.ts` builds the fast
  * Node set).
  */
+import type { ByteCounter } from '../base/entropy.js';
 import type { RandomSource } from '../base/random.js';
 import type { CodecRegistry } from '../compression/codec.js';
 import type { KdfParams } from '../crypto/kdf-params.js';
@@ -19,6 +20,8 @@ export interface Primitives {
   readonly random: RandomSource;
   /** Current time in milliseconds since the epoch. */
   readonly now: () => number;
+  /** A faster byte counter for chunk entropy (native in Node); the portable one when absent. */
+  readonly countBytes?: ByteCounter;
   /** Where blob encoding runs (a worker thread in Node); inline when absent. */
   readonly encoder?: EncoderFactory;
 }

@@ -75,7 +75,7 @@ export class Repository {
     const macKey = key ?? (await prims.macs(algorithm, null)).sum(config.repositoryId);
     const mac = await prims.macs(algorithm, macKey);
     const codec = new BlobCodec(prims, config, key);
-    const inline = inlineEncoder(codec, mac);
+    const inline = inlineEncoder(codec, mac, prims.countBytes);
     return new Repository(storage, prims, config, key, codec, mac, prims.encoder ? prims.encoder(config, key, macKey, inline) : inline);
   }
 

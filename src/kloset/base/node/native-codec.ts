@@ -18,6 +18,8 @@ export interface NativeCodec {
   lz4CompressFrame(input: Uint8Array, out: Uint8Array): number;
   /** 0, or [status, reason]: −1 corrupt, −2 checksum, −3 size, −4 trailing bytes, −5 truncated */
   lz4DecompressFrame(frame: Uint8Array, out: Uint8Array, skipChecksum: boolean): 0 | [number, string];
+  /** Adds each byte value's count in `data` to counts[0..255]. */
+  countBytes(data: Uint8Array, counts: Uint32Array): void;
 }
 
 // src/kloset/base/node/ and dist/kloset/base/node/ are both four levels below the project root.
