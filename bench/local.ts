@@ -3,7 +3,7 @@
  * repository), on the generated mixed dataset. Both run as separate processes, timed from the
  * outside, with the dataset in the page cache for both.
  *
- *   npm run bench:local                 (SIZE_GB=1 by default; SIZE_GB=4 for the memory check)
+ *   npm run bench:local    (SIZE_GB=1 by default, SIZE_GB=4 for the memory check; ROUNDS=3 by default)
  *
  * Prints the wall times, `backup-ratio`, `rebackup-ratio`, `restore-ratio` (kloset throughput ÷
  * restic throughput = restic time ÷ kloset time) and kloset's peak RSS per step.
@@ -53,31 +53,78 @@ const tree = join(data, 'tree');
 // warm the page cache for both tools alike
 spawnSync('sh', ['-c', `find '${tree}' -type f -exec cat {} + > /dev/null`]);
 
-const ks = join(root, 'kloset-store'), rs = join(root, 'restic-repo');
-const kOut = join(root, 'kloset-restore'), rOut = join(root, 'restic-restore');
-for (const p of [ks, rs, kOut, rOut]) rmSync(p, { recursive: true, force: true });
+/**
+ * Stores and restore targets of this run live in `runs/` and are deleted only when the run is
+ * over. Creating files right after deleting thousands is slow on ext4 (its inode allocator
+ * skips inodes freed in the last 60 s, `recently_deleted` in ialloc.c: a perf profile of a
+ * restore made right after `rm -rf` of the previous one spent most of its time there, 128 MiB
+ * of small files took 6.5–8.7 s instead of ~2 s), which made whichever tool's restore came
+ * after a deletion slower. Leftovers of an earlier run are deleted first, then the run waits
+ * out that window.
+ */
+const runs = join(root, 'runs');
+if (existsSync(runs)) {
+  rmSync(runs, { recursive: true, force: true });
+  spawnSync('sync');
+  console.log('# removed the previous run\'s stores and restores; waiting 61 s (ext4 recently_deleted window)');
+  spawnSync('sleep', ['61']);
+}
+mkdirSync(runs, { recursive: true });
+let ks = '', rs = '';
 
-timed('node', [kloset, 'at', ks, 'create']);
-execFileSync('restic', ['-r', rs, 'init', '-q'], { env });
+/**
+ * One round: fresh stores, then backup, re-backup and restore by each tool. The tool that goes
+ * first alternates between rounds (the second one of a pair met a warmer or a busier disk).
+ */
+type Step = 'backup' | 'rebackup' | 'restore';
+interface Sample { k: number; r: number; engine: number; rss: number }
+function round(i: number, kFirst: boolean): Record<Step, Sample> {
+  ks = join(runs, `kloset-store-${i}`);
+  rs = join(runs, `restic-repo-${i}`);
+  const kOut = join(runs, `kloset-restore-${i}`), rOut = join(runs, `restic-restore-${i}`);
+  timed('node', [kloset, 'at', ks, 'create']);
+  execFileSync('restic', ['-r', rs, 'init', '-q'], { env });
+  let id = '';
+  const steps: Record<Step, [() => ReturnType<typeof timed>, () => ReturnType<typeof timed>]> = {
+    backup: [() => {
+      const t = timed('node', [kloset, 'at', ks, 'backup', tree]);
+      id = /([0-9a-f]{64})\s*$/.exec(t.stdout)![1]!;
+      return t;
+    }, () => timed('restic', ['-r', rs, 'backup', '-q', tree])],
+    rebackup: [() => timed('node', [kloset, 'at', ks, 'backup', tree]), () => timed('restic', ['-r', rs, 'backup', '-q', tree])],
+    restore: [() => timed('node', [kloset, 'at', ks, 'restore', '-to', kOut, `${id}:${tree}`]), () => timed('restic', ['-r', rs, 'restore', 'latest', '--target', rOut, '-q'])],
+  };
+  const out = {} as Record<Step, Sample>;
+  for (const step of ['backup', 'rebackup', 'restore'] as const) {
+    const [k, r] = steps[step];
+    let kt, rt;
+    if (kFirst) { kt = k(); rt = r(); } else { rt = r(); kt = k(); }
+    out[step] = { k: kt.seconds, r: rt.seconds, engine: kt.engineMiB, rss: kt.rssMiB };
+  }
+  return out;
+}
+
+// Single runs on this VM kind swing by ±30 % (the same restic restore took 3.8 s and 14.4 s
+// within the hour): ROUNDS rounds, and the medians are compared.
+const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 3));
+const samples: Record<Step, Sample>[] = [];
+for (let i = 0; i < ROUNDS; i++) samples.push(round(i, i % 2 === 0));
 
 const MB = info.bytes / 1e6;
-const rows: [string, number, number, number, number][] = [];
-const kb = timed('node', [kloset, 'at', ks, 'backup', tree]);
-const rb = timed('restic', ['-r', rs, 'backup', '-q', tree]);
-rows.push(['backup', kb.seconds, rb.seconds, kb.engineMiB, kb.rssMiB]);
-const kr = timed('node', [kloset, 'at', ks, 'backup', tree]);
-const rr = timed('restic', ['-r', rs, 'backup', '-q', tree]);
-rows.push(['rebackup', kr.seconds, rr.seconds, kr.engineMiB, kr.rssMiB]);
-const id = /([0-9a-f]{64})\s*$/.exec(kb.stdout)![1]!;
-const kx = timed('node', [kloset, 'at', ks, 'restore', '-to', kOut, `${id}:${tree}`]);
-const rx = timed('restic', ['-r', rs, 'restore', 'latest', '--target', rOut, '-q']);
-rows.push(['restore', kx.seconds, rx.seconds, kx.engineMiB, kx.rssMiB]);
-
+const steps = ['backup', 'rebackup', 'restore'] as const;
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
+const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+const rows = steps.map((step) => {
+  const xs = samples.map((s) => s[step]);
+  return { step, k: median(xs.map((x) => x.k)), r: median(xs.map((x) => x.r)), kr: range(xs.map((x) => x.k)), rr: range(xs.map((x) => x.r)),
+    engine: Math.max(...xs.map((x) => x.engine)), rss: Math.max(...xs.map((x) => x.rss)) };
+});
 const du = (p: string) => Number(execFileSync('du', ['-sb', p], { encoding: 'utf8' }).split('\t')[0]) / 2 ** 20;
-console.log(`# dataset: ${info.files} files, ${(info.bytes / 2 ** 30).toFixed(2)} GiB; restic ${execFileSync('restic', ['version'], { encoding: 'utf8' }).trim()}`);
+console.log(`# dataset: ${info.files} files, ${(info.bytes / 2 ** 30).toFixed(2)} GiB; restic ${execFileSync('restic', ['version'], { encoding: 'utf8' }).trim()}; ${ROUNDS} round(s), medians (range)`);
 console.log('| step | kloset s | restic s | kloset MB/s | restic MB/s | kloset engine peak RSS MiB | largest process (Argon2id child) MiB |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const [name, k, r, eng, rss] of rows) console.log(`| ${name} | ${k.toFixed(2)} | ${r.toFixed(2)} | ${(MB / k).toFixed(0)} | ${(MB / r).toFixed(0)} | ${eng.toFixed(0)} | ${rss.toFixed(0)} |`);
+for (const x of rows) console.log(`| ${x.step} | ${x.k.toFixed(2)} (${x.kr}) | ${x.r.toFixed(2)} (${x.rr}) | ${(MB / x.k).toFixed(0)} | ${(MB / x.r).toFixed(0)} | ${x.engine.toFixed(0)} | ${x.rss.toFixed(0)} |`);
 console.log(`store size: kloset ${du(ks).toFixed(0)} MiB, restic ${du(rs).toFixed(0)} MiB`);
-for (const [name, k, r] of rows) console.log(`${name}-ratio: ${(r / k).toFixed(2)}`);
-console.log(`kloset-peak-rss: ${Math.max(...rows.map((r) => r[3])).toFixed(0)} MiB (engine process); ${Math.max(...rows.map((r) => r[4])).toFixed(0)} MiB (largest process, the Argon2id child)`);
+for (const x of rows) console.log(`${x.step}-ratio: ${(x.r / x.k).toFixed(2)}  (per round: ${samples.map((s) => (s[x.step].r / s[x.step].k).toFixed(2)).join(', ')})`);
+console.log(`kloset-peak-rss: ${Math.max(...rows.map((x) => x.engine)).toFixed(0)} MiB (engine process); ${Math.max(...rows.map((x) => x.rss)).toFixed(0)} MiB (largest process, the Argon2id child)`);
+rmSync(runs, { recursive: true, force: true });
