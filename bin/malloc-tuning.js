@@ -11,6 +11,7 @@
 // terminal sends it to both), and if it is killed outright, the second one notices its IPC
 // channel closing (or its parent PID changing) and dies the same way. KLOSET_MALLOC_TUNING=0 turns this off.
 import { spawn } from 'node:child_process';
+import { v8FlagsFor } from './v8-tuning.js';
 
 const ARENAS = { MALLOC_ARENA_MAX: '2' };
 const THRESHOLD = { MALLOC_MMAP_THRESHOLD_: '131072' };
@@ -39,7 +40,8 @@ export async function reexecWithMallocTuning() {
   }
   // (other C libraries ignore these variables: no need to tell glibc apart)
   if (process.platform !== 'linux' || process.env.KLOSET_MALLOC_TUNING === '0') return false;
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+  // the child also gets the V8 flags of v8-tuning.js (they can only be set at start-up)
+  const child = spawn(process.execPath, [...process.execArgv, ...v8FlagsFor(process.execArgv), ...process.argv.slice(1)], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...mallocSettingsFor(process.argv.slice(2)), ...process.env, KLOSET_REEXECED: '1', KLOSET_PARENT_PID: String(process.pid) },
   });

@@ -38,7 +38,7 @@ function catOfBigFile(name: string, bigBytes: number) {
 }
 
 describe('kloset command', () => {
-  it('runs in a child with glibc malloc tuned for its command, which dies with it when it is SIGKILLed', async () => {
+  it('runs in a child with glibc malloc tuned for its command and the V8 flags of v8-tuning.js, which dies with it when it is SIGKILLed', async () => {
     // `cat` into a pipe nobody reads: the command blocks once the pipe is full
     const p = catOfBigFile('reexec', 4 << 20);
     let childPid = 0;
@@ -60,6 +60,10 @@ describe('kloset command', () => {
     // cat reads: two arenas, no fixed mmap threshold (that is for backup and sync)
     expect(env, readFileSync(`/proc/${childPid}/cmdline`, 'utf8')).toContain('MALLOC_ARENA_MAX=2');
     expect(env.some((v) => v.startsWith('MALLOC_MMAP_THRESHOLD_='))).toBe(false);
+    // and the V8 flags of bin/v8-tuning.js, before the script
+    const argv = readFileSync(`/proc/${childPid}/cmdline`, 'utf8').split('\0');
+    expect(argv.indexOf('--interrupt-budget=1081344'), argv.join(' ')).toBeGreaterThan(0);
+    expect(argv.indexOf('--interrupt-budget=1081344')).toBeLessThan(argv.indexOf(bin));
     p.kill('SIGKILL');
     let gone = false;
     for (let i = 0; i < 100 && !gone; i++) {

@@ -1,0 +1,15 @@
+// V8 flags the tuned child (malloc-tuning.js) runs with.
+//
+// --interrupt-budget: how much bytecode a function runs before V8 considers optimizing it. At
+// the default (66 KiB) TurboFan compiled hundreds of lukewarm functions per backup — file-type's
+// 1,700-line signature matcher, module loaders, one-shot set-up code — on the same two cores
+// the backup needs: 9 % of a 1 GiB backup's CPU samples were the optimizing compiler (perf
+// record). At 16× the hot loops still get optimized within their first milliseconds, and user
+// CPU fell ~10 % for a 1 GiB backup (median 10.0 → 8.9 s, 3 runs each, alternating) and ~20 %
+// for an unchanged re-backup (2.0 → 1.6 s); restore ~5 %. docs/benchmarks.md, session 6.
+export const V8_FLAGS = ['--interrupt-budget=1081344'];
+
+/** The flags not already set on the command line (a user's own value wins). */
+export function v8FlagsFor(execArgv) {
+  return V8_FLAGS.filter((f) => !execArgv.some((a) => a.startsWith(`${f.split('=')[0]}=`)));
+}
