@@ -55,19 +55,20 @@ spawnSync('sh', ['-c', `find '${tree}' -type f -exec cat {} + > /dev/null`]);
 
 /**
  * Stores and restore targets of this run live in `runs/` and are deleted only when the run is
- * over. Creating files right after deleting thousands is slow on ext4 (its inode allocator
- * skips inodes freed in the last 60 s, `recently_deleted` in ialloc.c: a perf profile of a
- * restore made right after `rm -rf` of the previous one spent most of its time there, 128 MiB
- * of small files took 6.5–8.7 s instead of ~2 s), which made whichever tool's restore came
- * after a deletion slower. Leftovers of an earlier run are deleted first, then the run waits
- * out that window.
+ * over. Creating files right after deleting thousands is slow on ext4: its inode allocator
+ * skips inodes freed in the last 5 s, or the last 5 min while their inode-table block is not
+ * written back yet (`recently_deleted` in fs/ext4/ialloc.c). A perf profile of a restore made
+ * right after `rm -rf` of the previous one spent most of its time there (4,000 file creations:
+ * 585–803 µs each against 14–27 µs), which slowed whichever tool's restore followed a deletion.
+ * Leftovers of an earlier run are deleted first, written back (`sync`), and the run waits out
+ * the 5 s.
  */
 const runs = join(root, 'runs');
 if (existsSync(runs)) {
   rmSync(runs, { recursive: true, force: true });
   spawnSync('sync');
-  console.log('# removed the previous run\'s stores and restores; waiting 61 s (ext4 recently_deleted window)');
-  spawnSync('sleep', ['61']);
+  console.log('# removed the previous run\'s stores and restores; waiting 6 s (ext4 recently_deleted window)');
+  spawnSync('sleep', ['6']);
 }
 mkdirSync(runs, { recursive: true });
 let ks = '', rs = '';

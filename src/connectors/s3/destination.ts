@@ -33,7 +33,6 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
@@ -49,6 +48,7 @@ import { KlosetError } from '../../kloset/base/errors.js';
 import type { Destination } from '../../kloset/restore/restore.js';
 import type { VfsEntry } from '../../kloset/snapshot/reader.js';
 import { AbortFanout } from './abort-fanout.js';
+import { abortMultipartUpload } from './abort-upload.js';
 import { connectS3, type S3ClientTuning } from './client.js';
 import { httpStatus, s3ErrorCode, toS3Error } from './errors.js';
 import { FairBudget, type BudgetStats } from './fair-budget.js';
@@ -252,7 +252,10 @@ export class S3Destination implements Destination {
     const sse = this.sse();
     // 10,000 parts at most: objects above ~78 GiB get larger parts (whole MiB)
     const partSize = Math.max(PART_SIZE, Math.ceil(size / MAX_PARTS / (1 << 20)) * (1 << 20));
-    const created = await this.fanout.run((abortSignal) => client.send(new CreateMultipartUploadCommand(params), { abortSignal }));
+    // Not linked to the cancel signal: a create cut off in flight may still have started the
+    // upload on the server, with an UploadId we would never learn (and so never abort). A
+    // cancel waits for the answer and aborts the upload below instead.
+    const created = await client.send(new CreateMultipartUploadCommand(params));
     const UploadId = created.UploadId;
     if (!UploadId) throw new KlosetError('IO', `${key}: the server started a multipart upload without an UploadId`);
     const parts: CompletedPart[] = [];
@@ -261,6 +264,7 @@ export class S3Destination implements Destination {
     const pieces = checked(content, size, key)[Symbol.asyncIterator]();
     let rest: Uint8Array = new Uint8Array(0);
     try {
+      this.opts.signal?.throwIfAborted();
       const count = Math.ceil(size / partSize);
       for (let n = 1; n <= count; n++) {
         while (inFlight.size >= PARTS_PER_OBJECT && !failure) await Promise.race(inFlight);
@@ -319,8 +323,11 @@ export class S3Destination implements Destination {
       // stop the content (the reader's read-ahead) and let the parts still going settle first
       void pieces.return?.(undefined).catch(() => undefined);
       await Promise.all(inFlight);
-      // not linked to the cancel signal: after a cancel the upload must still be aborted
-      await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })).catch(() => undefined);
+      // not linked to the cancel signal: after a cancel the upload must still be aborted;
+      // if it cannot be, the original error is still the one to report (the upload is named)
+      await abortMultipartUpload(client, { Bucket, Key, UploadId }).catch((a: unknown) => {
+        process.emitWarning(`kloset: could not abort multipart upload ${UploadId} of ${key}: ${a instanceof Error ? a.message : String(a)}`);
+      });
       throw e;
     }
   }
