@@ -9,7 +9,8 @@
 // for an unchanged re-backup (2.0 → 1.6 s); restore ~5 %. docs/benchmarks.md, session 6.
 export const V8_FLAGS = ['--interrupt-budget=1081344'];
 
-/** The flags not already set on the command line (a user's own value wins). */
-export function v8FlagsFor(execArgv) {
+/** The flags not already set on the command line (a user's own value wins); none with KLOSET_V8_TUNING=0. */
+export function v8FlagsFor(execArgv, env = process.env) {
+  if (env.KLOSET_V8_TUNING === '0') return [];
   return V8_FLAGS.filter((f) => !execArgv.some((a) => a.startsWith(`${f.split('=')[0]}=`)));
 }
