@@ -158,7 +158,12 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
       return post(w, {}, data, move, (d) => fallback.prepare(d), (m) => ({ mac: m.mac!, encoded: m.data!, entropy: m.entropy! }));
     },
     decode(stored, maxSize, address) {
-      const w = stored.length < INLINE_BELOW ? null : ready();
+      // A small blob waits behind the large chunks already queued in the worker (a restore of
+      // large files keeps several there, ~1–3 ms each): then it is decoded here at once, which
+      // for a native-codec blob under SMALL_BLOB costs tens of µs, and small files restore
+      // while large ones do instead of after them.
+      const backlogged = stored.length < SMALL_BLOB && waiting.size >= BACKLOG;
+      const w = stored.length < INLINE_BELOW || backlogged ? null : ready();
       if (!w) return fallback.decode!(stored, maxSize, address);
       // A read that is a whole buffer of its own (a local store's positioned read) moves to
       // the worker as is; a view into a larger one (a block cache) is copied. A view covering
@@ -186,6 +191,11 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
 }
 
 interface WorkerAnswer { id?: number; mac?: Uint8Array; data?: Uint8Array; input?: Uint8Array; entropy?: number; error?: string; code?: ErrorCode }
+
+/** Blobs up to this size are decoded on the calling thread when the worker is backlogged. */
+const SMALL_BLOB = 256 * 1024;
+/** Jobs waiting in a worker that make it backlogged for small blobs. */
+const BACKLOG = 2;
 
 /** A worker without work for this long is stopped (a new one starts when needed). */
 const IDLE_MS = 1000;

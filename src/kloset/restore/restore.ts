@@ -53,31 +53,54 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
   const progress: RestoreProgress = { files: 0, directories: 0, bytes: 0, errors: [], current: '' };
   const base = root === '/' ? [] : root.split('/').slice(0, -1).filter(Boolean);
   // Files are written a few at a time (their directories exist: the walk yields a directory
-  // before its content and directories are created inline).
-  const inFlight = new Set<Promise<void>>();
+  // before its content and directories are created inline), in two lanes: large files and the
+  // rest. A large file keeps the decoding thread and the writes busy while this thread has
+  // little to do; small files are the other way round (this thread creates and writes them).
+  // In one walk-ordered lane a folder of large files and one of small files took turns leaving
+  // a core idle; here the walk goes on past large files waiting for their lane (up to
+  // LARGE_QUEUED of them) and the two kinds are restored together.
+  const small = new Set<Promise<void>>(), large = new Set<Promise<void>>();
+  const queuedLarge: VfsEntry[] = [];
   const parallelism = Math.max(1, dest.parallelism ?? FILES_IN_FLIGHT);
+  const largeParallelism = Math.max(LARGE_IN_FLIGHT, Math.ceil(parallelism / 4));
   const wantXattrs = options.xattrs !== false;
+  const track = (lane: Set<Promise<void>>, task: Promise<void>) => {
+    const p: Promise<void> = task.finally(() => {
+      lane.delete(p);
+      if (lane === large) startLarge();
+    });
+    lane.add(p);
+  };
+  const startLarge = () => {
+    if (options.signal?.aborted) queuedLarge.length = 0;
+    while (large.size < largeParallelism && queuedLarge.length) track(large, restoreOne(queuedLarge.shift()!));
+  };
+  const anyDone = () => Promise.race([...small, ...large]);
   snap.repo.encoder.warm?.(); // chunk decoding threads start while the first listings load
   try {
     for await (const e of snap.walk(root)) {
       options.signal?.throwIfAborted();
       progress.current = e.path;
-      if (inFlight.size >= parallelism) await Promise.race(inFlight);
-      const task = restoreOne(e);
-      if (isDir(e)) await task;
-      else {
-        const p: Promise<void> = task.finally(() => inFlight.delete(p));
-        inFlight.add(p);
+      if (isDir(e)) {
+        await restoreOne(e);
+      } else if (isRegular(e) && Number(e.fileInfo.size) >= LARGE_FILE) {
+        while (queuedLarge.length >= LARGE_QUEUED) await anyDone();
+        queuedLarge.push(e);
+        startLarge();
+      } else {
+        while (small.size >= parallelism) await anyDone();
+        track(small, restoreOne(e));
       }
     }
-    await Promise.all(inFlight);
+    while (small.size + large.size > 0) await anyDone();
     options.signal?.throwIfAborted();
     await dest.finish();
     return progress;
   } finally {
     // a cancel (or a failing walk) lands between files: the writes under way end first, with
     // their clean-up (an S3 multipart upload aborted on the server), before restore() settles
-    await Promise.allSettled(inFlight);
+    queuedLarge.length = 0;
+    while (small.size + large.size > 0) await Promise.allSettled([...small, ...large]);
   }
 
   async function restoreOne(e: VfsEntry): Promise<void> {
@@ -118,6 +141,12 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
 }
 
 const FILES_IN_FLIGHT = 8;
+/** Files from this size on go to the large-file lane. */
+const LARGE_FILE = 1 << 20;
+/** Large files restored at once (at least: a destination with more parallelism gets a quarter of it). */
+const LARGE_IN_FLIGHT = 2;
+/** Walked large files waiting for their lane: entries only, their content is not read yet. */
+const LARGE_QUEUED = 256;
 
 async function* count(content: AsyncIterable<Uint8Array>, p: RestoreProgress, o: RestoreOptions): AsyncIterable<Uint8Array> {
   for await (const c of content) {
