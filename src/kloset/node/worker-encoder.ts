@@ -64,8 +64,10 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
    * `data` is null when the worker took the caller's buffer (handed over); `redo` runs the job
    * inline when the worker dies before answering (a decode always sends a copy)
    */
-  interface Job { data: Uint8Array | null; redo: (data: Uint8Array) => void; resolve: (m: WorkerAnswer) => void; reject: (e: Error) => void }
+  interface Job { data: Uint8Array | null; bytes: number; redo: (data: Uint8Array) => void; resolve: (m: WorkerAnswer) => void; reject: (e: Error) => void }
   const waiting = new Map<number, Job>();
+  /** bytes of the jobs waiting: what a new job queues behind */
+  let queuedBytes = 0;
 
   // If the worker dies (or never starts), what it held is encoded here instead; a blob whose
   // buffer it took is gone with it, and its backup fails with that error (never a wrong blob).
@@ -77,6 +79,7 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
       else w.reject(new KlosetError('IO', 'the blob encoder thread stopped while encoding'));
     }
     waiting.clear();
+    queuedBytes = 0;
   };
 
   const stop = () => {
@@ -100,6 +103,7 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
         if (m.id === undefined) return;
         const job = waiting.get(m.id);
         waiting.delete(m.id);
+        if (job) queuedBytes -= job.bytes;
         if (m.input) pool.give(m.input.buffer as ArrayBuffer); // a pooled chunk buffer coming back
         if (job) {
           if (m.error !== undefined) job.reject(new KlosetError(m.code ?? 'IO', m.code ? m.error : `blob encoder: ${m.error}`));
@@ -144,7 +148,8 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
     // a pooled buffer comes back with the answer (`recycle`) to be given out again
     const recycle = pool.owns(sent);
     return new Promise<T>((resolve, reject) => {
-      waiting.set(id, { data: move ? null : data, redo: (d) => redo(d).then(resolve, reject), resolve: (m) => resolve(answer(m)), reject });
+      waiting.set(id, { data: move ? null : data, bytes: data.length, redo: (d) => redo(d).then(resolve, reject), resolve: (m) => resolve(answer(m)), reject });
+      queuedBytes += data.length;
       w.postMessage({ ...job, id, data: sent, recycle }, [sent.buffer as ArrayBuffer]);
     });
   };
@@ -158,11 +163,12 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
       return post(w, {}, data, move, (d) => fallback.prepare(d), (m) => ({ mac: m.mac!, encoded: m.data!, entropy: m.entropy! }));
     },
     decode(stored, maxSize, address) {
-      // A small blob waits behind the large chunks already queued in the worker (a restore of
+      // A small blob would wait behind large chunks already queued in the worker (a restore of
       // large files keeps several there, ~1–3 ms each): then it is decoded here at once, which
       // for a native-codec blob under SMALL_BLOB costs tens of µs, and small files restore
-      // while large ones do instead of after them.
-      const backlogged = stored.length < SMALL_BLOB && waiting.size >= BACKLOG;
+      // while large ones do instead of after them. A queue of small blobs alone (a restore of
+      // small objects into a bucket, whose requests keep this thread busy) stays on the worker.
+      const backlogged = stored.length < SMALL_BLOB && queuedBytes >= BACKLOG_BYTES;
       const w = stored.length < INLINE_BELOW || backlogged ? null : ready();
       if (!w) return fallback.decode!(stored, maxSize, address);
       // A read that is a whole buffer of its own (a local store's positioned read) moves to
@@ -194,8 +200,8 @@ interface WorkerAnswer { id?: number; mac?: Uint8Array; data?: Uint8Array; input
 
 /** Blobs up to this size are decoded on the calling thread when the worker is backlogged. */
 const SMALL_BLOB = 256 * 1024;
-/** Jobs waiting in a worker that make it backlogged for small blobs. */
-const BACKLOG = 2;
+/** Bytes of jobs waiting in a worker that make it backlogged for small blobs (two 1 MiB chunks). */
+const BACKLOG_BYTES = 2 << 20;
 
 /** A worker without work for this long is stopped (a new one starts when needed). */
 const IDLE_MS = 1000;
