@@ -6,7 +6,8 @@
 // the backup needs: 9 % of a 1 GiB backup's CPU samples were the optimizing compiler (perf
 // record). At 16× the hot loops still get optimized within their first milliseconds, and user
 // CPU fell ~10 % for a 1 GiB backup (median 10.0 → 8.9 s, 3 runs each, alternating) and ~20 %
-// for an unchanged re-backup (2.0 → 1.6 s); restore ~5 %. docs/benchmarks.md, session 6.
+// for an unchanged re-backup (2.0 → 1.6 s); restore ~5 % (bench/timed-kloset.sh, alternating
+// with KLOSET_V8_TUNING=0; docs/benchmarks.md, session 6).
 export const V8_FLAGS = ['--interrupt-budget=1081344'];
 
 /** The flags not already set on the command line (a user's own value wins); none with KLOSET_V8_TUNING=0. */

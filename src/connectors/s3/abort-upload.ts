@@ -33,6 +33,8 @@ export async function abortMultipartUpload(client: S3Client, ref: UploadRef, wai
       continue;
     }
     try {
+      // the key itself sorts first among those with its prefix: its uploads are on page one
+      // unless it has over a thousand open at once
       const open = await client.send(new ListMultipartUploadsCommand({ Bucket: ref.Bucket, Prefix: ref.Key }));
       if (!open.Uploads?.some((u) => u.UploadId === ref.UploadId)) return;
       last = new Error(`multipart upload ${ref.UploadId} of ${ref.Key} is still listed after its abort`);
