@@ -8,6 +8,12 @@ import { reexecWithMallocTuning } from './malloc-tuning.js';
 if (!(await reexecWithMallocTuning())) {
   const built = new URL('../dist/cli/main.js', import.meta.url);
   if (existsSync(built) && process.env.KLOSET_FROM_SOURCES !== '1') {
+    // `at <store> …` unlocks the store (unless it is plaintext): the key derivation's process
+    // starts now, while the CLI's modules load (~0.2 s), rather than after them
+    if (process.argv[2] === 'at') {
+      const { prestartKdfProcess } = await import(new URL('../dist/kloset/crypto/node/kdf-worker.js', import.meta.url).href);
+      prestartKdfProcess();
+    }
     await import(built.href);
   } else {
     const { register } = await import('tsx/esm/api');

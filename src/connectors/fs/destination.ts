@@ -52,7 +52,9 @@ const asyncCalls: FileCalls = {
   rename: (from, to) => rename(from, to),
 };
 
-const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
+// the native addon loads with the first use of extended attributes (~50 ms of loading)
+let xattrLib: typeof import('@napi-rs/xattr') | undefined;
+const xattr = () => (xattrLib ??= createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr'));
 
 export class FsDestination implements Destination {
   readonly root: string;
@@ -180,7 +182,7 @@ export class FsDestination implements Destination {
     const p = await this.local(rel, false).catch(() => join(this.root, ...rel));
     const st = await lstat(p);
     if (st.isSymbolicLink()) return; // user xattrs are not allowed on symlinks on Linux
-    await xattr.setAttribute(p, name, Buffer.from(value));
+    await xattr().setAttribute(p, name, Buffer.from(value));
   }
 
   async finish(): Promise<void> {

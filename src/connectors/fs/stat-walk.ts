@@ -13,7 +13,9 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { SyncGate } from './sync-gate.js';
 
-const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
+// the native addon loads with the first use of extended attributes (~50 ms of loading)
+let xattrLib: typeof import('@napi-rs/xattr') | undefined;
+const xattr = () => (xattrLib ??= createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr'));
 
 /** Only the user namespace is portable between machines and readable without privileges. */
 const XATTR_PREFIX = 'user.';
@@ -93,7 +95,7 @@ async function statAsync(path: string): Promise<Stat> {
 
 function userXattrsSync(path: string): string[] {
   try {
-    return xattr.listAttributesSync(path).filter((n) => n.startsWith(XATTR_PREFIX)).sort();
+    return xattr().listAttributesSync(path).filter((n) => n.startsWith(XATTR_PREFIX)).sort();
   } catch {
     return []; // filesystems without xattr support
   }
@@ -101,7 +103,7 @@ function userXattrsSync(path: string): string[] {
 
 async function userXattrs(path: string): Promise<string[]> {
   try {
-    return (await xattr.listAttributes(path)).filter((n) => n.startsWith(XATTR_PREFIX)).sort();
+    return (await xattr().listAttributes(path)).filter((n) => n.startsWith(XATTR_PREFIX)).sort();
   } catch {
     return [];
   }
@@ -109,5 +111,5 @@ async function userXattrs(path: string): Promise<string[]> {
 
 /** Reads one attribute's value (empty when it vanished meanwhile). */
 export async function readXattr(path: string, name: string): Promise<Uint8Array> {
-  return (await xattr.getAttribute(path, name)) ?? new Uint8Array(0);
+  return (await xattr().getAttribute(path, name)) ?? new Uint8Array(0);
 }

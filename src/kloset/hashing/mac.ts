@@ -6,7 +6,7 @@
  * A `MacFactory` is created once per key (hash-wasm's BLAKE3 needs an async set-up) and then
  * hashes synchronously. This file is portable (WASM); `node/hmac.ts` is the native HMAC.
  */
-import { createBLAKE3, createHMAC, createSHA256, type IHasher } from 'hash-wasm';
+import type { IHasher } from 'hash-wasm';
 import { unsupported } from '../base/errors.js';
 
 export const MAC_SIZE = 32;
@@ -78,6 +78,8 @@ function fromHasher(algorithm: HashingAlgorithm, make: () => Promise<IHasher>, o
 }
 
 export const wasmMacFactory: MacFactory = async (algorithm, key) => {
+  // loaded on first use: in Node the native MACs of node/mac.ts serve every store
+  const { createBLAKE3, createHMAC, createSHA256 } = await import('hash-wasm');
   if (algorithm === 'BLAKE3') {
     if (key && key.length !== 32) throw unsupported('keyed BLAKE3 needs a 32-byte key');
     const make = () => createBLAKE3(256, key ?? undefined);

@@ -8,17 +8,20 @@
  * conformant frame with independent blocks (plakar's pierrec/lz4 and the lz4 tool write those).
  */
 import { createRequire } from 'node:module';
-import { createXXHash32 } from 'hash-wasm';
 import { corrupt, integrity } from '../../base/errors.js';
 import { nativeCodec, Scratch, uninitialized, type NativeCodec } from '../../base/node/native-codec.js';
 import type { Codec } from '../codec.js';
 import { compressLz4Frame, decompressLz4Frame, LZ4_MAGIC, type Lz4BlockCodec } from '../lz4-frame.js';
 
 // The package's Node build reads its .wasm with fs at load time, hence this node/ folder.
-const lz4 = createRequire(import.meta.url)('lz4-wasm-nodejs') as {
+const require = createRequire(import.meta.url);
+const lz4 = require('lz4-wasm-nodejs') as {
   compress(input: Uint8Array): Uint8Array;
   decompress(input: Uint8Array): Uint8Array;
 };
+// hash-wasm's xxHash32 alone (its full bundle costs ~40 ms more to load, for algorithms the
+// node engine takes from native code)
+const { createXXHash32 } = require('hash-wasm/dist/xxhash32.umd.min.js') as Pick<typeof import('hash-wasm'), 'createXXHash32'>;
 const xxh = await createXXHash32(0);
 
 export const lz4BlockCodec: Lz4BlockCodec = {

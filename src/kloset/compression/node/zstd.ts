@@ -9,20 +9,27 @@ import { corrupt, integrity } from '../../base/errors.js';
 import type { Codec } from '../codec.js';
 
 // Native CommonJS addon: loaded with require so every loader (Node ESM, tsx, vitest, a bundle)
-// sees the same exports object.
+// sees the same exports object; and only when a ZSTD store is used (plakar's default is LZ4),
+// which saves every other command its ~30 ms of loading.
 const require = createRequire(import.meta.url);
-const binding = require('zstd-napi/binding') as typeof import('zstd-napi/binding.js');
-const { compress } = require('zstd-napi') as typeof import('zstd-napi');
-const OUT_CHUNK = binding.dStreamOutSize();
+let lib: { binding: typeof import('zstd-napi/binding.js'); compress: typeof import('zstd-napi')['compress']; outChunk: number } | undefined;
+function zstd() {
+  if (!lib) {
+    const binding = require('zstd-napi/binding') as typeof import('zstd-napi/binding.js');
+    lib = { binding, compress: (require('zstd-napi') as typeof import('zstd-napi')).compress, outChunk: binding.dStreamOutSize() };
+  }
+  return lib;
+}
 const ZSTD_MAGIC = 0xfd2fb528;
 
 export const zstdCodec: Codec = {
   algorithm: 'ZSTD',
-  compress: (data) => compress(data, { compressionLevel: 3, checksumFlag: true }),
+  compress: (data) => zstd().compress(data, { compressionLevel: 3, checksumFlag: true }),
   decompress(data, maxSize) {
     if (data.length < 4 || new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true) !== ZSTD_MAGIC) {
       throw corrupt('not a ZSTD frame (bad magic)');
     }
+    const { binding, outChunk } = zstd();
     const declared = safe(() => binding.getFrameContentSize(data));
     if (declared !== null && declared !== undefined && declared > maxSize) {
       throw corrupt(`ZSTD frame declares ${declared} bytes, over the ${maxSize}-byte limit`);
@@ -49,7 +56,7 @@ export const zstdCodec: Codec = {
     let input: Uint8Array = data;
     let remaining = 1;
     while (input.length > 0) {
-      const chunk = Buffer.allocUnsafe(Math.min(OUT_CHUNK, maxSize - total + 1));
+      const chunk = Buffer.allocUnsafe(Math.min(outChunk, maxSize - total + 1));
       let produced: number, consumed: number;
       try {
         [remaining, produced, consumed] = dctx.decompressStream(chunk, input);

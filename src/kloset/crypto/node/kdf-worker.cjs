@@ -16,8 +16,11 @@ function nativeArgon2() {
   }
 }
 
+// Loaded at once: a child started ahead of need (prestartKdfProcess) has it ready when the
+// parameters arrive.
+const native = nativeArgon2();
+
 async function derive(m, password, salt) {
-  const native = nativeArgon2();
   if (native) {
     const key = native.hashRawSync(password, {
       algorithm: native.Algorithm.Argon2id, version: native.Version.V0x13,
@@ -30,6 +33,9 @@ async function derive(m, password, salt) {
   const key = sodium.crypto_pwhash(m.keyLen, password, salt, m.time, m.memory * 1024, sodium.crypto_pwhash_ALG_ARGON2ID13);
   return { key, backend: 'libsodium' };
 }
+
+// A parent that dies before sending parameters closes the channel: nothing left to do.
+process.once('disconnect', () => process.exit(0));
 
 process.once('message', async (m) => {
   try {
