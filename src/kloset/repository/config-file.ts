@@ -108,7 +108,11 @@ export async function openConfigFile(prims: Primitives, bytes: Uint8Array, passp
   let key: Uint8Array | null = null;
   if (config.encryption) {
     if (!passphrase) throw corrupt('this store is encrypted: a passphrase is required');
+    // The MAC code loads while the key derives (its modules load on first use, ~60 ms), not
+    // after: the key derivation is on the critical path of every command.
+    const macsLoaded = prims.macs('BLAKE3', null).catch(() => undefined);
     key = await prims.deriveKey(config.encryption.kdfParams, passphrase);
+    await macsLoaded;
     verifyCanary(prims.cipher, key, config.encryption.canary);
   }
   try {
