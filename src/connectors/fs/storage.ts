@@ -285,19 +285,9 @@ async function writeAt(fh: FileHandle, bytes: Uint8Array, position: number, path
   }
 }
 
-/**
- * A buffer of its own (the blob decoder moves such a buffer to its thread instead of copying
- * it) that a read fills entirely, so it is not zeroed first: zeroing cost a restore ~15 % of
- * its page faults and a memset of every byte read. A short read throws and drops the buffer.
- */
-function readBuffer(length: number): Uint8Array {
-  const b = Buffer.allocUnsafeSlow(length);
-  return new Uint8Array(b.buffer, b.byteOffset, length);
-}
-
 /** Exactly `length` bytes from `position` by positioned reads; a file ending early is CORRUPT. */
 export async function readAt(fh: FileHandle, position: number, length: number, path: string): Promise<Uint8Array> {
-  const out = readBuffer(length);
+  const out = new Uint8Array(length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await io(fh.read(out, done, length - done, position + done), 'read', path);
@@ -309,7 +299,7 @@ export async function readAt(fh: FileHandle, position: number, length: number, p
 
 /** readAt with a synchronous read (small ranges of a cached file). */
 function readAtSync(fd: number, position: number, length: number, path: string): Uint8Array {
-  const out = readBuffer(length);
+  const out = new Uint8Array(length);
   let done = 0;
   while (done < length) {
     let n: number;
