@@ -1,7 +1,9 @@
 /**
  * RepositoryWriter's memory bound: blobs stored concurrently (as a backup stores chunks) never
- * fill a third packfile while one uploads — what it holds stays under two packfiles and a blob.
+ * fill a third packfile while one uploads — what it holds stays under two packfiles and a blob;
+ * and putBlob's wait for an encoding slot costs the same however many encodings are pending.
  */
+import { createHook } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../src/connectors/memory/storage.js';
@@ -39,6 +41,49 @@ describe('RepositoryWriter', () => {
       // packfile overhead: a third packfile filling would pass 96 MiB
       expect(peakHeld).toBeLessThan(72 * blob);
       expect(peakHeld, 'the bound is reached: uploads are the slower side').toBeGreaterThan(32 * blob);
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('putBlob waits for a free encoding slot without touching every pending encoding', async () => {
+    const repo = await newRepo({ plaintext: true, noCompression: true });
+    try {
+      // encodings that end only when the test says so
+      const gates: (() => void)[] = [];
+      const encoder = repo.encoder as { encode?: (d: Uint8Array) => Promise<Uint8Array> };
+      encoder.encode = (d) => new Promise((resolve) => gates.push(() => resolve(d)));
+      const w = repo.writer(Uint8Array.from(randomBytes(32)));
+      const blob = () => Uint8Array.from(randomBytes(64));
+      const put = (b: Uint8Array) => w.putBlob(BlobType.VFS_ENTRY, repo.mac.sum(b), b);
+      let started = 0;
+      while (gates.length < 256 && started < 300) { void put(blob()); started++; await Promise.resolve(); }
+      expect(started, 'the 256th call already waits (a full set of encodings)').toBe(256);
+      const waiting = Array.from({ length: 100 }, () => put(blob()));
+      await new Promise((r) => setImmediate(r));
+      // each call starts its encoding, then waits while 256 or more are pending
+      expect(gates.length).toBe(356);
+      let through = 0;
+      for (const p of waiting) void p.then(() => through++);
+      // Ending encodings one by one lets the waiters through once fewer than 256 are pending.
+      // Count the promises made meanwhile: a Promise.race over the pending set made ~300 per
+      // waiter at each ending.
+      let promises = 0;
+      const hook = createHook({ init: (_id, type) => { if (type === 'PROMISE') promises++; } }).enable();
+      try {
+        // 101 waiters (the 256th call too): 356 pending must come down to 155
+        for (let i = 0; i < 201; i++) {
+          gates[i]!();
+          await new Promise((r) => setImmediate(r));
+          if (i === 99) expect(through, 'none passes while 256 or more are pending').toBe(0);
+        }
+      } finally {
+        hook.disable();
+      }
+      expect(await Promise.all(waiting)).toEqual(Array(100).fill(true));
+      expect(promises).toBeLessThan(201 * 40);
+      for (const g of gates.slice(201)) g();
+      await w.commit();
     } finally {
       await repo.close();
     }
