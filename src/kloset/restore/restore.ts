@@ -4,6 +4,7 @@
  * (no "..", no "/", no NUL), so nothing can land outside the target; only directories are
  * descended into, so a symlink in the snapshot can never become a path prefix.
  */
+import { InFlight } from '../base/in-flight.js';
 import { isDir, isRegular, isSymlink, type SnapshotReader, type VfsEntry } from '../snapshot/reader.js';
 import { assertSafeSnapshotPath, cleanPath } from '../snapshot/vfs/paths.js';
 
@@ -59,23 +60,24 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
   // In one walk-ordered lane a folder of large files and one of small files took turns leaving
   // a core idle; here the walk goes on past large files waiting for their lane (up to
   // LARGE_QUEUED of them) and the two kinds are restored together.
-  const small = new Set<Promise<void>>(), large = new Set<Promise<void>>();
+  // the walk waits for a file of either lane to end (a large file's end also starts the next)
+  let walkWaiting: (() => void) | null = null;
+  const wakeWalk = () => {
+    const wake = walkWaiting;
+    walkWaiting = null;
+    wake?.();
+  };
+  const small = new InFlight(wakeWalk), large = new InFlight(() => { startLarge(); wakeWalk(); });
   const queuedLarge: VfsEntry[] = [];
   const parallelism = Math.max(1, dest.parallelism ?? FILES_IN_FLIGHT);
   const largeParallelism = Math.max(LARGE_IN_FLIGHT, Math.ceil(parallelism / 4));
   const wantXattrs = options.xattrs !== false;
-  const track = (lane: Set<Promise<void>>, task: Promise<void>) => {
-    const p: Promise<void> = task.finally(() => {
-      lane.delete(p);
-      if (lane === large) startLarge();
-    });
-    lane.add(p);
-  };
+  const track = (lane: InFlight, task: Promise<void>) => lane.add(task);
   const startLarge = () => {
     if (options.signal?.aborted) queuedLarge.length = 0;
     while (large.size < largeParallelism && queuedLarge.length) track(large, restoreOne(queuedLarge.shift()!));
   };
-  const anyDone = () => Promise.race([...small, ...large]);
+  const anyDone = () => new Promise<void>((resolve) => { walkWaiting = resolve; });
   snap.repo.encoder.warm?.(); // chunk decoding threads start while the first listings load
   try {
     for await (const e of snap.walk(root)) {
@@ -100,7 +102,7 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
     // a cancel (or a failing walk) lands between files: the writes under way end first, with
     // their clean-up (an S3 multipart upload aborted on the server), before restore() settles
     queuedLarge.length = 0;
-    while (small.size + large.size > 0) await Promise.allSettled([...small, ...large]);
+    while (small.size + large.size > 0) await Promise.allSettled([small.settled(), large.settled()]);
   }
 
   async function restoreOne(e: VfsEntry): Promise<void> {

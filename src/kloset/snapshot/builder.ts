@@ -15,6 +15,7 @@
  * bounded number of chunks and two packfiles in memory.
  */
 import { ByteBudget } from '../base/byte-budget.js';
+import { InFlight } from '../base/in-flight.js';
 import { isKlosetError } from '../base/errors.js';
 import { encodeStruct, sameStruct, type Schema } from '../encoding/schema.js';
 import type { GoTime } from '../encoding/go-time.js';
@@ -104,12 +105,12 @@ export async function backup(repo: Repository, importer: Importer, options: Back
 
 async function run(repo: Repository, importer: Importer, options: BackupOptions, snapshotId: Uint8Array, start: number): Promise<BackupResult> {
   const w = repo.writer(snapshotId);
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new InFlight();
   try {
     return await build(repo, importer, options, snapshotId, start, w, inFlight);
   } catch (e) {
     // a failed or cancelled backup: let what is under way end, then store nothing more
-    await Promise.allSettled([...inFlight]);
+    await inFlight.settled();
     await w.abandon();
     throw e;
   }
@@ -117,7 +118,7 @@ async function run(repo: Repository, importer: Importer, options: BackupOptions,
 
 async function build(
   repo: Repository, importer: Importer, options: BackupOptions, snapshotId: Uint8Array, start: number,
-  w: RepositoryWriter, inFlight: Set<Promise<void>>,
+  w: RepositoryWriter, inFlight: InFlight,
 ): Promise<BackupResult> {
   const b = new Builder(repo, w, options);
   // Items are processed a few at a time so file I/O overlaps with hashing and encoding; the
@@ -133,11 +134,10 @@ async function build(
       continue;
     }
     if (b.addUnchanged(rec.item)) continue;
-    const p: Promise<void> = b.addItem(rec.item).catch((e: unknown) => { failure ??= e; }).finally(() => inFlight.delete(p));
-    inFlight.add(p);
-    if (inFlight.size >= ITEMS_IN_FLIGHT) await Promise.race(inFlight);
+    inFlight.add(b.addItem(rec.item).catch((e: unknown) => { failure ??= e; }));
+    while (inFlight.size >= ITEMS_IN_FLIGHT) await inFlight.oneEnded();
   }
-  await Promise.all(inFlight);
+  await inFlight.all();
   if (failure) throw failure;
   options.signal?.throwIfAborted();
   await b.synthesizeAncestors();
