@@ -7,6 +7,7 @@
  * `commit()` uploads the last packfile and the state that makes everything visible: until then a
  * crash leaves only unreferenced packfiles, which readers ignore.
  */
+import { InFlight } from '../base/in-flight.js';
 import { toHex } from '../base/bytes.js';
 import type { StateEntry } from './state.js';
 import { serializeState, STATE_VERSION_1_1 } from './state.js';
@@ -59,27 +60,18 @@ export class RepositoryWriter {
     const encoder = this.repo.encoder;
     if (!encoder.encode) return this.store(type, mac, this.repo.codec.encode(data));
     this.written.add(this.key(type, mac));
-    const p: Promise<void> = encoder.encode(data)
+    this.encoding.add(encoder.encode(data)
       .then((encoded) => this.store(type, mac, encoded))
-      .then(() => undefined, (e: unknown) => { this.failure ??= e; })
-      .finally(() => {
-        this.encoding.delete(p);
-        this.slotWaiters.shift()?.();
-      });
-    this.encoding.add(p);
-    // Waits for a slot by a queue, not Promise.race over the set: a race adds a reaction to
-    // every pending encoding on each call, and with MAX_ENCODING of them pending those piled up
-    // (~10 per file, 130,000 pending reactions midway through a 20,000-file backup) and each
-    // call cost O(MAX_ENCODING).
-    while (this.encoding.size >= MAX_ENCODING) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+      .then(() => undefined, (e: unknown) => { this.failure ??= e; }));
+    // (InFlight, not Promise.race over the pending encodings: with MAX_ENCODING of them pending
+    // a race per call piled up 130,000 reactions midway through a 20,000-file backup)
+    while (this.encoding.size >= MAX_ENCODING) await this.encoding.oneEnded();
     if (this.failure !== undefined) throw this.failure;
     return true;
   }
 
   /** Metadata blobs being encoded in the background (putBlob), and the first failure. */
-  private readonly encoding = new Set<Promise<void>>();
-  /** putBlob calls waiting for an encoding to end (each end wakes one) */
-  private readonly slotWaiters: (() => void)[] = [];
+  private readonly encoding = new InFlight();
   private failure: unknown = undefined;
 
   /**
@@ -153,7 +145,7 @@ export class RepositoryWriter {
 
   /** Uploads what is pending: blobs being encoded, the queued packfiles, then the one being filled. */
   async flush(): Promise<void> {
-    while (this.encoding.size > 0) await Promise.all(this.encoding);
+    while (this.encoding.size > 0) await this.encoding.all();
     if (this.failure !== undefined) throw this.failure;
     await this.uploading;
     const pack = this.pack;
@@ -172,7 +164,7 @@ export class RepositoryWriter {
   async abandon(): Promise<void> {
     this.abandoned = true;
     this.committed = true;
-    while (this.encoding.size > 0) await Promise.allSettled([...this.encoding]);
+    while (this.encoding.size > 0) await this.encoding.settled();
     await this.uploading.catch(() => undefined);
   }
 

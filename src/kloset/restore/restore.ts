@@ -59,8 +59,8 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
   // little to do; small files are the other way round (this thread creates and writes them).
   // In one walk-ordered lane a folder of large files and one of small files took turns leaving
   // a core idle; here the walk goes on past large files waiting for their lane (up to
-  // LARGE_QUEUED of them) and the two kinds are restored together.
-  // the walk waits for a file of either lane to end (a large file's end also starts the next)
+  // LARGE_QUEUED of them) and the two kinds are restored together. The walk waits for a file
+  // of either lane to end (a large file's end also starts the next large one).
   let walkWaiting: (() => void) | null = null;
   const wakeWalk = () => {
     const wake = walkWaiting;
@@ -72,10 +72,9 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
   const parallelism = Math.max(1, dest.parallelism ?? FILES_IN_FLIGHT);
   const largeParallelism = Math.max(LARGE_IN_FLIGHT, Math.ceil(parallelism / 4));
   const wantXattrs = options.xattrs !== false;
-  const track = (lane: InFlight, task: Promise<void>) => lane.add(task);
   const startLarge = () => {
     if (options.signal?.aborted) queuedLarge.length = 0;
-    while (large.size < largeParallelism && queuedLarge.length) track(large, restoreOne(queuedLarge.shift()!));
+    while (large.size < largeParallelism && queuedLarge.length) large.add(restoreOne(queuedLarge.shift()!));
   };
   const anyDone = () => new Promise<void>((resolve) => { walkWaiting = resolve; });
   snap.repo.encoder.warm?.(); // chunk decoding threads start while the first listings load
@@ -91,7 +90,7 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
         startLarge();
       } else {
         while (small.size >= parallelism) await anyDone();
-        track(small, restoreOne(e));
+        small.add(restoreOne(e));
       }
     }
     while (small.size + large.size > 0) await anyDone();
@@ -102,7 +101,7 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
     // a cancel (or a failing walk) lands between files: the writes under way end first, with
     // their clean-up (an S3 multipart upload aborted on the server), before restore() settles
     queuedLarge.length = 0;
-    while (small.size + large.size > 0) await Promise.allSettled([small.settled(), large.settled()]);
+    while (small.size + large.size > 0) await Promise.all([small.settled(), large.settled()]);
   }
 
   async function restoreOne(e: VfsEntry): Promise<void> {

@@ -19,8 +19,8 @@ const lz4 = require('lz4-wasm-nodejs') as {
   compress(input: Uint8Array): Uint8Array;
   decompress(input: Uint8Array): Uint8Array;
 };
-// hash-wasm's xxHash32 alone (its full bundle costs ~40 ms more to load, for algorithms the
-// node engine takes from native code)
+// hash-wasm's xxHash32 alone: this module loads before the store unlocks, and the full bundle
+// (~40 ms more) is loaded later, while the key derives, for the small-input BLAKE3 of node/mac.ts
 const { createXXHash32 } = require('hash-wasm/dist/xxhash32.umd.min.js') as Pick<typeof import('hash-wasm'), 'createXXHash32'>;
 const xxh = await createXXHash32(0);
 

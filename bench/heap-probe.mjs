@@ -1,0 +1,19 @@
+// Loaded with `node --import` (e.g. NODEFLAGS="--import $PWD/bench/heap-probe.mjs" with
+// bench/timed-kloset.sh): samples process.memoryUsage() every 20 ms in the CLI's tuned child
+// and appends, at exit, the sample taken at the highest RSS to $KLOSET_HEAP_FILE — where a
+// peak's memory is: V8 heap (total / used), external memory and array buffers, in MiB.
+import { appendFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
+
+const file = process.env.KLOSET_HEAP_FILE;
+if (file && isMainThread && process.env.KLOSET_REEXECED === '1') {
+  let peak = process.memoryUsage();
+  setInterval(() => {
+    const m = process.memoryUsage();
+    if (m.rss > peak.rss) peak = m;
+  }, 20).unref();
+  process.on('exit', () => {
+    const mib = (n) => (n / 2 ** 20).toFixed(0);
+    appendFileSync(file, `rss ${mib(peak.rss)} heapTotal ${mib(peak.heapTotal)} heapUsed ${mib(peak.heapUsed)} external ${mib(peak.external)} arrayBuffers ${mib(peak.arrayBuffers)}\n`);
+  });
+}
