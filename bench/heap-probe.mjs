@@ -8,12 +8,13 @@ import { isMainThread } from 'node:worker_threads';
 const file = process.env.KLOSET_HEAP_FILE;
 if (file && isMainThread && process.env.KLOSET_REEXECED === '1') {
   let peak = process.memoryUsage();
+  let peakAt = 0;
   setInterval(() => {
     const m = process.memoryUsage();
-    if (m.rss > peak.rss) peak = m;
+    if (m.rss > peak.rss) { peak = m; peakAt = performance.now(); }
   }, 20).unref();
   process.on('exit', () => {
     const mib = (n) => (n / 2 ** 20).toFixed(0);
-    appendFileSync(file, `rss ${mib(peak.rss)} heapTotal ${mib(peak.heapTotal)} heapUsed ${mib(peak.heapUsed)} external ${mib(peak.external)} arrayBuffers ${mib(peak.arrayBuffers)}\n`);
+    appendFileSync(file, `rss ${mib(peak.rss)} heapTotal ${mib(peak.heapTotal)} heapUsed ${mib(peak.heapUsed)} external ${mib(peak.external)} arrayBuffers ${mib(peak.arrayBuffers)} at ${(peakAt / 1000).toFixed(1)}s of ${(performance.now() / 1000).toFixed(1)}s\n`);
   });
 }

@@ -18,6 +18,7 @@ import {
   PackfileWriter,
   parsePackfile,
   RT_RANDOM,
+  SMALL_BLOB_SIZE,
   type BlobRecord,
 } from '../../src/kloset/repository/packfile.js';
 import type { Primitives } from '../../src/kloset/repository/primitives.js';
@@ -210,16 +211,28 @@ describe('PackfileWriter → parsePackfile', () => {
     expect(parsed.footer).toMatchObject({ count: 0, indexOffset: 0, timestamp: 0n });
   });
 
-  it('copies the MAC, keeps the blob bytes as given, and cannot be used after finish', async () => {
+  it('copies the MAC and small blobs into its slabs, keeps large blobs as given, and cannot be used after finish', async () => {
     const { codec, mac } = await store({ plaintext: true, noCompression: true });
     const w = new PackfileWriter({ codec, mac, random: prims.random, now: () => 0, paddingMax: 0 });
     const m = filled(5);
     const blob = te.encode('blob');
+    const small2 = te.encode('more');
+    const large = new Uint8Array(SMALL_BLOB_SIZE).fill(7);
     w.addBlob(7, V1, m, blob);
+    w.addBlob(7, V1, filled(6), small2);
+    w.addBlob(7, V1, filled(8), large);
+    w.addBlob(7, V1, filled(9), blob);
     m.fill(6);
+    blob.fill(0); // the caller may reuse a small blob's buffer at once
     expect(toHex(w.records[0]!.mac)).toBe('05'.repeat(32));
-    const { parts } = w.finish();
-    expect(parts[0]).toBe(blob);
+    const { parts, index } = w.finish();
+    // two small blobs in one run of a slab, the large one by reference, then the next run
+    expect(parts.slice(0, 3).map((p) => p.length)).toEqual([8, SMALL_BLOB_SIZE, 4]);
+    expect(new TextDecoder().decode(parts[0])).toBe('blobmore');
+    expect(parts[1]).toBe(large);
+    expect(new TextDecoder().decode(parts[2])).toBe('blob');
+    expect(index.length).toBe(4 * 56);
+    expect(decodeIndex(index).map((r) => r.offset)).toEqual([0, 4, 8, 8 + SMALL_BLOB_SIZE]);
     expect(() => w.finish()).toThrow(TypeError);
     expect(() => w.addBlob(7, V1, m, blob)).toThrow(TypeError);
     const w2 = new PackfileWriter({ codec, mac, random: prims.random, now: () => 0, paddingMax: 0 });

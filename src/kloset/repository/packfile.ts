@@ -183,13 +183,23 @@ export interface FinishedPackfile {
   size: number;
   /** every index record, padding included, in payload order */
   records: BlobRecord[];
+  /** the same records as the raw INDEX (56 bytes each, `decodeIndex` reads them back) */
+  index: Uint8Array;
 }
+
+/** Blobs smaller than this are copied into the writer's slabs; larger ones are kept as given. */
+export const SMALL_BLOB_SIZE = 64 << 10;
+const SLAB_SIZE = 1 << 20;
 
 /**
  * Builds one packfile payload in memory. The caller bounds its size (it flushes once `size`
- * passes Packfile.MaxSize); the writer keeps references to the encoded blobs it is given and
- * never concatenates them, so peak memory is one packfile. Callers must not modify a blob
- * after handing it over.
+ * passes Packfile.MaxSize), so peak memory is about one packfile. Large encoded blobs (chunks)
+ * are kept by reference, never concatenated — callers must not modify one after handing it
+ * over; small ones are copied into 1 MiB slabs and the records are written straight into the
+ * raw INDEX. Why: a packfile of a small-file backup holds tens of thousands of blobs, and one
+ * typed array and one record object per blob cost ~250 bytes each on top of the bytes (a heap
+ * snapshot of a 100,000-file backup: 210,000 Uint8Arrays, 177,000 ArrayBuffers, 80 MiB of
+ * backing stores for one 32 MiB packfile being filled).
  *
  * Like kloset's sequential packer, a padding blob goes first (at the first `addBlob`) and
  * another last (in `finish`), each 1 + rand[0, paddingMax-2] random bytes stored raw, so
@@ -197,7 +207,13 @@ export interface FinishedPackfile {
  */
 export class PackfileWriter {
   private readonly parts: Uint8Array[] = [];
-  private readonly recs: BlobRecord[] = [];
+  /** raw INDEX records so far (`count` of them), grown by doubling */
+  private index = new Uint8Array(64 * BLOB_RECORD_SIZE);
+  private count = 0;
+  /** the slab small blobs are copied into, and where its current run of blobs starts */
+  private slab: Uint8Array | null = null;
+  private slabUsed = 0;
+  private runStart = 0;
   private bytes = 0;
   private opened = false;
   private finished = false;
@@ -211,14 +227,15 @@ export class PackfileWriter {
     return this.bytes;
   }
 
+  /** The records so far (decoded from the index each time: for tests and diagnostics). */
   get records(): readonly BlobRecord[] {
-    return this.recs;
+    return decodeIndex(this.index.slice(0, this.count * BLOB_RECORD_SIZE));
   }
 
   /** Appends an already-encoded blob; returns its record. `mac` is copied. */
   addBlob(type: number, blobVersion: number, mac: Uint8Array, encoded: Uint8Array): BlobRecord {
     this.open();
-    return this.append(type, blobVersion, mac.slice(), encoded);
+    return this.append(type, blobVersion, mac, encoded);
   }
 
   /** Appends an RT_RANDOM blob of 1 + rand[0, paddingMax-2] raw random bytes with a random MAC. */
@@ -236,12 +253,15 @@ export class PackfileWriter {
     this.open();
     if (this.opts.paddingMax > 0) this.addPadding();
     this.finished = true;
-    const rawIndex = encodeIndex(this.recs);
+    this.endRun();
+    this.slab = null;
+    const rawIndex = this.index.slice(0, this.count * BLOB_RECORD_SIZE);
+    this.index = new Uint8Array(0);
     const encIndex = this.opts.codec.encode(rawIndex);
     const encFooter = this.opts.codec.encode(
       encodeFooter({
         timestamp: unixNano(this.opts.now()),
-        count: this.recs.length,
+        count: this.count,
         indexOffset: this.bytes,
         indexMac: this.opts.mac.sum(rawIndex),
         flags: 0,
@@ -250,7 +270,7 @@ export class PackfileWriter {
     const len = new Uint8Array(4);
     view(len).setUint32(0, encFooter.length, true);
     const parts = [...this.parts, encIndex, encFooter, len];
-    return { parts, size: this.bytes + encIndex.length + encFooter.length + 4, records: this.recs.slice() };
+    return { parts, size: this.bytes + encIndex.length + encFooter.length + 4, records: decodeIndex(rawIndex), index: rawIndex };
   }
 
   private open(): void {
@@ -267,10 +287,48 @@ export class PackfileWriter {
     checkMac(mac, 'blob MAC');
     if (encoded.length > U32_MAX) throw unsupported(`a blob of ${encoded.length} bytes exceeds the 4 GiB record limit`);
     const rec: BlobRecord = { type, version: blobVersion, mac, offset: this.bytes, length: encoded.length, flags: 0 };
-    this.parts.push(encoded);
-    this.recs.push(rec);
+    this.writeRecord(rec);
+    if (encoded.length < SMALL_BLOB_SIZE) this.copyIn(encoded);
+    else {
+      this.endRun();
+      this.parts.push(encoded);
+    }
     this.bytes += encoded.length;
-    return rec;
+    return { ...rec, mac: mac.slice() };
+  }
+
+  private writeRecord(r: BlobRecord): void {
+    const at = this.count * BLOB_RECORD_SIZE;
+    if (at + BLOB_RECORD_SIZE > this.index.length) {
+      const grown = new Uint8Array(this.index.length * 2);
+      grown.set(this.index);
+      this.index = grown;
+    }
+    const dv = view(this.index);
+    dv.setUint32(at, r.type, true);
+    dv.setUint32(at + 4, r.version, true);
+    this.index.set(r.mac, at + 8);
+    dv.setBigUint64(at + 40, BigInt(r.offset), true);
+    dv.setUint32(at + 48, r.length, true);
+    dv.setUint32(at + 52, r.flags, true);
+    this.count++;
+  }
+
+  /** Copies a small blob after the previous one in the slab (a new slab when it does not fit). */
+  private copyIn(encoded: Uint8Array): void {
+    if (!this.slab || this.slabUsed + encoded.length > this.slab.length) {
+      this.endRun();
+      this.slab = new Uint8Array(SLAB_SIZE);
+      this.slabUsed = this.runStart = 0;
+    }
+    this.slab.set(encoded, this.slabUsed);
+    this.slabUsed += encoded.length;
+  }
+
+  /** The slab's blobs since the last run become one part (before a large blob, at the end). */
+  private endRun(): void {
+    if (this.slab && this.slabUsed > this.runStart) this.parts.push(this.slab.subarray(this.runStart, this.slabUsed));
+    this.runStart = this.slabUsed;
   }
 }
 

@@ -112,6 +112,17 @@ export interface StateStream {
   metadata: StateMetadata;
 }
 
+/**
+ * What `serializeState` and `BlobIndex.apply` read: a stream whose entries may be any
+ * iterable that can be walked several times (the writer generates its location entries from
+ * the packfiles' compact indexes instead of holding one object per blob until the commit).
+ */
+export interface StateStreamInput {
+  parent: Uint8Array | null;
+  entries: Iterable<StateEntry>;
+  metadata: StateMetadata;
+}
+
 /** v1.0.x streams have no parent header and no ET_DELETE; 1.1.0 adds both (Go: `ver == 1.1.0`). */
 function hasParentHeader(stateVersion: number, what: string): boolean {
   if (stateVersion > STATE_VERSION_1_1) {
@@ -145,11 +156,11 @@ const ORDER: readonly StateEntry['kind'][] = ['delete', 'location', 'coloured', 
  * stream cannot carry a parent nor ET_DELETE entries (UNSUPPORTED); malformed fields are a
  * programming error (TypeError).
  */
-export function serializeState(s: StateStream, stateVersion: number): Uint8Array {
+export function serializeState(s: StateStreamInput, stateVersion: number): Uint8Array {
   const withParent = hasParentHeader(stateVersion, 'STATE');
   if (!withParent) {
     if (s.parent !== null && s.parent.some((b) => b !== 0)) throw unsupported('a STATE 1.0.0 stream has no parent header');
-    if (s.entries.some((e) => e.kind === 'delete')) throw unsupported('a STATE 1.0.0 stream cannot carry ET_DELETE entries');
+    for (const e of s.entries) if (e.kind === 'delete') throw unsupported('a STATE 1.0.0 stream cannot carry ET_DELETE entries');
   }
   if (s.parent !== null) checkMac(s.parent, 'parent state ID');
   checkInt(s.metadata.version, 0xffffffff, 'metadata version');

@@ -8,12 +8,12 @@
  * crash leaves only unreferenced packfiles, which readers ignore.
  */
 import { InFlight } from '../base/in-flight.js';
-import { toHex } from '../base/bytes.js';
+import { blobKey } from './blob-index.js';
 import type { StateEntry } from './state.js';
 import { serializeState, STATE_VERSION_1_1 } from './state.js';
 import { BLOB_VERSION } from './blob-types.js';
 import type { PreparedBlob } from './encoder.js';
-import { PackfileWriter } from './packfile.js';
+import { decodeIndex, PackfileWriter } from './packfile.js';
 import type { Repository } from './repository.js';
 import { ResourceType, version, wrap, wrapParts } from './wrapper.js';
 
@@ -29,22 +29,32 @@ const TARGET_PACKFILE_SIZE = 32 << 20;
 /** Metadata blobs encoded in the background at once (each a few hundred bytes). */
 const MAX_ENCODING = 256;
 
+/** An uploaded packfile, kept until the commit in the compact form its own INDEX has. */
+interface Uploaded {
+  packfile: Uint8Array;
+  timestamp: bigint;
+  /** raw INDEX records (56 bytes per blob, padding included) */
+  index: Uint8Array;
+}
+
 export class RepositoryWriter {
   private pack: PackfileWriter | null = null;
+  /**
+   * What this writer stored, by `blobKey` (33-character one-byte strings), and where: the
+   * uploaded packfiles' raw indexes. A first backup of 100,000 small files writes 300,000
+   * blobs; one StateEntry object and one hex key per blob held until the commit were ~300
+   * bytes each, the index record is 56 and the key ~70 (docs/benchmarks.md, session 9).
+   */
   private readonly written = new Set<string>();
-  private readonly entries: StateEntry[] = [];
+  private readonly uploaded: Uploaded[] = [];
   private committed = false;
   /** bytes of encoded blobs written, for progress and benchmarks */
   storedBytes = 0;
 
   constructor(private readonly repo: Repository, readonly stateId: Uint8Array) {}
 
-  private key(type: number, mac: Uint8Array): string {
-    return type + toHex(mac);
-  }
-
   has(type: number, mac: Uint8Array): boolean {
-    return this.repo.index.has(type, mac) || this.written.has(this.key(type, mac));
+    return this.repo.index.has(type, mac) || this.written.has(blobKey(type, mac));
   }
 
   /**
@@ -59,7 +69,7 @@ export class RepositoryWriter {
     if (this.has(type, mac)) return false;
     const encoder = this.repo.encoder;
     if (!encoder.encode) return this.store(type, mac, this.repo.codec.encode(data));
-    this.written.add(this.key(type, mac));
+    this.written.add(blobKey(type, mac));
     this.encoding.add(encoder.encode(data)
       .then((encoded) => this.store(type, mac, encoded))
       .then(() => undefined, (e: unknown) => { this.failure ??= e; }));
@@ -86,7 +96,7 @@ export class RepositoryWriter {
 
   private async store(type: number, mac: Uint8Array, encoded: Uint8Array): Promise<boolean> {
     if (this.abandoned) return false; // encoded in the background after the writer was given up
-    this.written.add(this.key(type, mac));
+    this.written.add(blobKey(type, mac));
     // A full packfile waiting for the upload before it: no blob goes into a new one meanwhile
     // (several chunks are stored concurrently; without this they kept filling packfiles while
     // one uploaded, and a backup held three or more at once).
@@ -130,17 +140,33 @@ export class RepositoryWriter {
 
   /** Uploads one packfile and records its blobs for the state. */
   private async upload(pack: PackfileWriter): Promise<void> {
-    const { parts, records } = pack.finish();
+    const { parts, index } = pack.finish();
     const packfileMac = this.repo.prims.random(32);
     const body = await wrapParts(ResourceType.PACKFILE, PACKFILE_VERSION, parts, this.repo.mac);
     await this.repo.storage.put('packfile', packfileMac, body);
-    for (const r of records) {
-      this.entries.push({
-        kind: 'location', blobType: r.type, blobVersion: r.version, blob: r.mac,
-        packfile: packfileMac, offset: r.offset, length: r.length, flags: r.flags,
-      });
-    }
-    this.entries.push({ kind: 'packfile', packfile: packfileMac, stateId: this.stateId, timestamp: nowNs(this.repo.prims.now()) });
+    this.uploaded.push({ packfile: packfileMac, timestamp: nowNs(this.repo.prims.now()), index });
+  }
+
+  /**
+   * The state's entries, made from the uploaded packfiles each time they are walked
+   * (serializeState and the index walk them several times; the objects live only that long):
+   * every packfile's locations, then its ET_PACKFILE entry.
+   */
+  private stateEntries(): Iterable<StateEntry> {
+    const { uploaded, stateId } = this;
+    return {
+      *[Symbol.iterator]() {
+        for (const u of uploaded) {
+          for (const r of decodeIndex(u.index)) {
+            yield {
+              kind: 'location', blobType: r.type, blobVersion: r.version, blob: r.mac,
+              packfile: u.packfile, offset: r.offset, length: r.length, flags: r.flags,
+            };
+          }
+          yield { kind: 'packfile', packfile: u.packfile, stateId, timestamp: u.timestamp };
+        }
+      },
+    };
   }
 
   /** Uploads what is pending: blobs being encoded, the queued packfiles, then the one being filled. */
@@ -172,10 +198,10 @@ export class RepositoryWriter {
   async commit(): Promise<void> {
     await this.flush();
     this.committed = true;
-    if (this.entries.length === 0) return;
+    if (this.uploaded.length === 0) return;
     const stream = {
       parent: null,
-      entries: this.entries,
+      entries: this.stateEntries(),
       metadata: { version: STATE_VERSION_1_1, timestamp: nowNs(this.repo.prims.now()), serial: this.repo.prims.random(16) },
     };
     const payload = this.repo.codec.encode(serializeState(stream, STATE_VERSION_1_1));

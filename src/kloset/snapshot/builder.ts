@@ -8,11 +8,13 @@
  * B+trees, the content-type and summary indexes, the header (RT_SNAPSHOT, addressed by the new
  * random snapshot ID), and finally the state that makes the snapshot visible.
  *
- * Memory: per item the builder keeps its path, entry MAC, the few numbers summaries need and
- * the entry bytes for its directory's dirpack, and the writer keeps its location until the
- * state is written: measured, a 1,000,000-file snapshot peaked at 3 GB (bench/listing.ts), so
- * spilling these to disk is needed for very large trees. File content streams through with a
- * bounded number of chunks and two packfiles in memory.
+ * Memory: per item the builder keeps its path, the few numbers summaries need and a ref into
+ * the EntryLog (its entry's MAC and bytes, for the trees and its directory's dirpack, which are
+ * derived from the items at the end), and the writer keeps a 56-byte index record per blob
+ * until the state is written. The per-item cost still grows with the number of files (see
+ * docs/benchmarks.md for the measured bytes per file); spilling to disk is what very large
+ * trees would need next. File content streams through with a bounded number of chunks and two
+ * packfiles in memory.
  */
 import { ByteBudget } from '../base/byte-budget.js';
 import { InFlight } from '../base/in-flight.js';
@@ -29,6 +31,7 @@ import { compareBytewise, countSlashes, pathCompare } from './btree/compare.js';
 import { btreeDescriptorSchema, btreeNodeSchema, type BTreeNode } from './btree/node.js';
 import { NOT_REGULAR_FILE, OCTET_STREAM, sniffContentType } from './content-type.js';
 import { DIRPACK_DIRECTORY, DIRPACK_FILE, encodeDirpack, type DirpackFrame } from './dirpack.js';
+import { EntryLog } from './entry-log.js';
 import type { SnapshotReader, VfsEntry } from './reader.js';
 import { HEADER_VERSION, headerSchema, type Header, type IndexRef, type KeyValue } from './header.js';
 import type { ImportedItem, Importer, ScanHints } from './importer.js';
@@ -79,7 +82,8 @@ export interface BackupResult {
 }
 
 interface Recorded extends SummaryInput {
-  entryMac: Uint8Array;
+  /** its entry in the EntryLog */
+  ref: number;
 }
 
 const ZERO_MAC = new Uint8Array(32);
@@ -181,9 +185,10 @@ class Builder {
   private readonly items = new Map<string, Recorded>();
   private readonly errors = new Map<string, string>();
   private readonly xattrs: [string, Uint8Array][] = [];
-  private readonly contentTypes: [string, Uint8Array][] = [];
-  /** dirpack frames of each directory's children (entry bytes are kept until persist) */
-  private readonly frames = new Map<string, { name: string; frame: DirpackFrame }[]>();
+  /** every recorded entry's MAC and bytes (dirpacks and trees are made from them at the end) */
+  private readonly log = new EntryLog();
+  /** one string per distinct content type, not one per file */
+  private readonly contentTypeNames = new Map<string, string>();
   private readonly previous: PreviousTree | undefined;
   /** for sources that can skip unchanged items (ScanHints) */
   get previousTree(): PreviousTree | undefined {
@@ -293,19 +298,17 @@ class Builder {
   private record(path: string, entry: Entry, bytes: Uint8Array, mac: Uint8Array, reused: boolean): void {
     const fi = entry.fileInfo;
     const isDir = (fi.mode & GoMode.dir) !== 0;
-    if (path !== '/') {
-      const dir = parentPath(path);
-      let list = this.frames.get(dir);
-      if (!list) this.frames.set(dir, (list = []));
-      list.push({ name: fi.name, frame: { type: isDir ? DIRPACK_DIRECTORY : DIRPACK_FILE, entry: bytes, mac } });
-    }
-    const chunks = Number(entry.chunks);
-    this.items.set(path, { entryMac: mac, mode: fi.mode, size: fi.size, modTimeSec: fi.modTime.sec, entropy: entry.entropy, contentType: entry.contentType, chunks });
-    if (isRegularMode(fi.mode)) this.contentTypes.push([`/${entry.contentType.split(';')[0]!.trim()}${path}`, mac]);
+    this.remember(path, mac, bytes, fi.mode, fi.size, fi.modTime.sec, entry.entropy, entry.contentType, Number(entry.chunks));
     if (reused) this.progress.unchanged++;
     if (isDir) this.progress.directories++;
     else this.progress.files++;
     this.report(path);
+  }
+
+  private remember(path: string, mac: Uint8Array, bytes: Uint8Array, mode: number, size: bigint, modTimeSec: number, entropy: number, type: string, chunks: number): void {
+    let contentType = this.contentTypeNames.get(type);
+    if (contentType === undefined) this.contentTypeNames.set(type, (contentType = type));
+    this.items.set(path, { ref: this.log.append(mac, bytes), mode, size, modTimeSec, entropy, contentType, chunks });
   }
 
   /** Whether stat data says a file did not change since `p` (and its content is in this store). */
@@ -318,18 +321,13 @@ class Builder {
     return same && this.w.has(BlobType.OBJECT, p.object);
   }
 
-  /** Stores a synthesized directory's entry (no item behind it: no progress, no summary input). */
-  private async putEntry(path: string, entry: Entry): Promise<Uint8Array> {
+  /** Stores and remembers a synthesized directory's entry (no item behind it: no progress). */
+  private async putEntry(path: string, entry: Entry): Promise<void> {
     const bytes = encodeStruct(entrySchema, entry);
     const mac = this.repo.mac.sum(bytes);
     await this.w.putBlob(BlobType.VFS_ENTRY, mac, bytes);
-    if (path !== '/') {
-      const dir = parentPath(path);
-      let list = this.frames.get(dir);
-      if (!list) this.frames.set(dir, (list = []));
-      list.push({ name: entry.fileInfo.name, frame: { type: DIRPACK_DIRECTORY, entry: bytes, mac } });
-    }
-    return mac;
+    const fi = entry.fileInfo;
+    this.remember(path, mac, bytes, fi.mode, fi.size, fi.modTime.sec, 0, entry.contentType, 0);
   }
 
   /**
@@ -431,8 +429,7 @@ class Builder {
           dev: 0n, ino: 0n, uid: 0n, gid: 0n, nlink: 0, username: '', groupname: '', flags: 0,
         };
         const entry = makeEntry(dir, fi, { object: ZERO_MAC, contentType: NOT_REGULAR_FILE, entropy: 0, chunks: 0, symlinkTarget: '', xattrs: [] });
-        const entryMac = await this.putEntry(dir, entry);
-        this.items.set(dir, { entryMac, mode: fi.mode, size: 0n, modTimeSec: 0, entropy: 0, contentType: NOT_REGULAR_FILE, chunks: 0 });
+        await this.putEntry(dir, entry);
         p = dir;
       }
     }
@@ -442,7 +439,8 @@ class Builder {
   async persist() {
     const summaries = this.summarize();
     const sortedPaths = sortPaths([...this.items.keys()]);
-    const vfsRoot = await this.tree(BlobType.VFS_BTREE, BlobType.VFS_NODE, sortedPaths.map((p) => [p, this.items.get(p)!.entryMac]), pathCompare);
+    const macOf = (p: string) => this.log.mac(this.items.get(p)!.ref);
+    const vfsRoot = await this.tree(BlobType.VFS_BTREE, BlobType.VFS_NODE, sortedPaths.map((p) => [p, macOf(p)]), pathCompare);
     const errorEntries: [string, Uint8Array][] = [];
     for (const [path, error] of this.errors) {
       errorEntries.push([path, await this.putStruct(BlobType.ERROR_ENTRY, errorItemSchema, { version: ERROR_ITEM_VERSION, name: path, error })]);
@@ -451,17 +449,24 @@ class Builder {
     const errorsRoot = await this.tree(BlobType.ERROR_BTREE, BlobType.ERROR_NODE, errorEntries);
     this.xattrs.sort((a, b) => pathCompare(a[0], b[0]));
     const xattrsRoot = await this.tree(BlobType.XATTR_BTREE, BlobType.XATTR_NODE, this.xattrs, pathCompare);
-    this.contentTypes.sort((a, b) => compareBytewise(a[0], b[0]));
-    const ctRoot = await this.tree(BlobType.BTREE_ROOT, BlobType.BTREE_NODE, this.contentTypes);
+    const contentTypes: [string, Uint8Array][] = [];
+    for (const [path, rec] of this.items) {
+      if (isRegularMode(rec.mode)) contentTypes.push([`/${rec.contentType.split(';')[0]!.trim()}${path}`, this.log.mac(rec.ref)]);
+    }
+    contentTypes.sort((a, b) => compareBytewise(a[0], b[0]));
+    const ctRoot = await this.tree(BlobType.BTREE_ROOT, BlobType.BTREE_NODE, contentTypes);
     const summaryEntries: [string, Uint8Array][] = [];
     for (const [dir, s] of summaries) summaryEntries.push([dir, await this.putStruct(BlobType.VFS_SUMMARY, summarySchema, s)]);
     summaryEntries.sort((a, b) => compareBytewise(a[0], b[0]));
     const summaryRoot = await this.tree(BlobType.BTREE_ROOT, BlobType.BTREE_NODE, summaryEntries);
     const dirpackEntries: [string, Uint8Array][] = [];
-    for (const [dir, frames] of this.frames) {
+    for (const [dir, children] of childrenRuns(sortedPaths)) {
       if (!this.items.has(dir)) continue;
-      frames.sort((a, b) => compareBytewise(a.name, b.name));
-      const packed = encodeDirpack(frames.map((f) => f.frame));
+      const frames: DirpackFrame[] = children.map((p) => {
+        const rec = this.items.get(p)!;
+        return { type: rec.mode & GoMode.dir ? DIRPACK_DIRECTORY : DIRPACK_FILE, entry: this.log.bytes(rec.ref), mac: this.log.mac(rec.ref) };
+      });
+      const packed = encodeDirpack(frames);
       // below the chunker's minimum a dirpack is one chunk whatever the chunker does
       if (packed.length <= this.repo.config.chunking.minSize) dirpackEntries.push([dir, await this.storeSmall(packed)]);
       else {
@@ -469,7 +474,6 @@ class Builder {
         dirpackEntries.push([dir, (await this.storeContent('', one(), OCTET_STREAM)).object]);
       }
     }
-    this.frames.clear();
     dirpackEntries.sort((a, b) => compareBytewise(a[0], b[0]));
     const dirpackRoot = await this.tree(BlobType.BTREE_ROOT, BlobType.BTREE_NODE, dirpackEntries);
     const indexes: IndexRef[] = [
@@ -514,6 +518,28 @@ class Builder {
     const { descriptor } = await buildBTree(entries, (node: BTreeNode) => this.putStruct(nodeType, btreeNodeSchema, node), { compare });
     return this.putStruct(descriptorType, btreeDescriptorSchema, descriptor);
   }
+}
+
+/**
+ * Each directory's children, in name order, from paths in PathCmp order: children of one
+ * directory have the same depth and share the prefix "dir/", so they are one run of the
+ * sorted list (any string between two with that prefix has it too) and their bytewise order
+ * is their names' order — the order a dirpack's frames take.
+ */
+function* childrenRuns(sorted: readonly string[]): Generator<[string, string[]]> {
+  let dir: string | null = null;
+  let run: string[] = [];
+  for (const p of sorted) {
+    if (p === '/') continue;
+    const parent = parentPath(p);
+    if (parent !== dir) {
+      if (dir !== null) yield [dir, run];
+      dir = parent;
+      run = [];
+    }
+    run.push(p);
+  }
+  if (dir !== null) yield [dir, run];
 }
 
 /** Paths in PathCmp order, each path's depth counted once rather than at every comparison. */
