@@ -170,7 +170,11 @@ export function serializeState(s: StateStreamInput, stateVersion: number): Uint8
   // Validate and size everything first, then write one buffer.
   const keys = new Map<ConfigurationEntry, Uint8Array>();
   let size = (withParent ? MAC_SIZE : 0) + 1 + METADATA_SIZE;
-  for (const e of s.entries) size += 5 + entrySize(e, keys);
+  const kinds = new Set<StateEntry['kind']>();
+  for (const e of s.entries) {
+    size += 5 + entrySize(e, keys);
+    kinds.add(e.kind);
+  }
 
   const out = new Uint8Array(size);
   const dv = view(out);
@@ -179,7 +183,8 @@ export function serializeState(s: StateStreamInput, stateVersion: number): Uint8
     if (s.parent) out.set(s.parent, 0);
     o = MAC_SIZE;
   }
-  for (const kind of ORDER) for (const e of s.entries) if (e.kind === kind) o = writeEntry(out, dv, o, e, keys);
+  // one pass per kind present (a writer's state has two: locations and packfiles)
+  for (const kind of ORDER) if (kinds.has(kind)) for (const e of s.entries) if (e.kind === kind) o = writeEntry(out, dv, o, e, keys);
   out[o] = ET_METADATA;
   dv.setUint32(o + 1, s.metadata.version, true);
   dv.setBigInt64(o + 5, s.metadata.timestamp, true);
