@@ -23,6 +23,12 @@ describe('EntryLog', () => {
     expect(wrong.length).toBe(0);
     expect(log.bytes(refs[7_777]![0]).length).toBe(3 << 20);
     expect(() => log.mac(99 * 2 ** 32)).toThrow(RangeError);
+    // kept views come back as the same objects, beside copied entries
+    const mac = new Uint8Array(32).fill(3), bytes = new Uint8Array([1, 2, 3]);
+    const kept = log.keep(mac, bytes);
+    expect(log.mac(kept)).toBe(mac);
+    expect(log.bytes(kept)).toBe(bytes);
+    expect(() => log.bytes(kept - 1)).toThrow(RangeError);
     expect(() => log.append(new Uint8Array(31), new Uint8Array(1))).toThrow(TypeError);
   });
 });

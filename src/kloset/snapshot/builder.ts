@@ -264,7 +264,7 @@ class Builder {
     // reused rather than encoded and hashed again (most of an unchanged re-backup's work).
     if (prevEntry?.encoded && sameStruct(entrySchema, entry, prevEntry)) {
       await this.w.putBlob(BlobType.VFS_ENTRY, prevEntry.mac, prevEntry.encoded); // a no-op when the store has it
-      this.record(item.path, entry, prevEntry.encoded, prevEntry.mac, !!prev);
+      this.record(item.path, entry, prevEntry.encoded, prevEntry.mac, !!prev, true);
     } else {
       const bytes = encodeStruct(entrySchema, entry);
       const mac = this.repo.mac.sum(bytes);
@@ -290,25 +290,29 @@ class Builder {
       : { object: ZERO_MAC, contentType: NOT_REGULAR_FILE, entropy: 0, chunks: 0, symlinkTarget: item.symlinkTarget ?? '', xattrs: [] });
     if (!sameStruct(entrySchema, entry, prev) || !this.w.has(BlobType.VFS_ENTRY, prev.mac)) return false;
     if (fi.mode & GoMode.dir) this.previous.enter(item.path);
-    this.record(item.path, entry, prev.encoded, prev.mac, regular);
+    this.record(item.path, entry, prev.encoded, prev.mac, regular, true);
     return true;
   }
 
-  /** Remembers a stored entry: for the trees, its directory's dirpack, summaries and progress. */
-  private record(path: string, entry: Entry, bytes: Uint8Array, mac: Uint8Array, reused: boolean): void {
+  /**
+   * Remembers a stored entry: for the trees, its directory's dirpack, summaries and progress.
+   * `fromPrevious`: bytes and MAC are views of the previous snapshot's dirpack, held as they are.
+   */
+  private record(path: string, entry: Entry, bytes: Uint8Array, mac: Uint8Array, reused: boolean, fromPrevious = false): void {
     const fi = entry.fileInfo;
     const isDir = (fi.mode & GoMode.dir) !== 0;
-    this.remember(path, mac, bytes, fi.mode, fi.size, fi.modTime.sec, entry.entropy, entry.contentType, Number(entry.chunks));
+    this.remember(path, mac, bytes, fi.mode, fi.size, fi.modTime.sec, entry.entropy, entry.contentType, Number(entry.chunks), fromPrevious);
     if (reused) this.progress.unchanged++;
     if (isDir) this.progress.directories++;
     else this.progress.files++;
     this.report(path);
   }
 
-  private remember(path: string, mac: Uint8Array, bytes: Uint8Array, mode: number, size: bigint, modTimeSec: number, entropy: number, type: string, chunks: number): void {
+  private remember(path: string, mac: Uint8Array, bytes: Uint8Array, mode: number, size: bigint, modTimeSec: number, entropy: number, type: string, chunks: number, keep = false): void {
     let contentType = this.contentTypeNames.get(type);
     if (contentType === undefined) this.contentTypeNames.set(type, (contentType = type));
-    this.items.set(path, { ref: this.log.append(mac, bytes), mode, size, modTimeSec, entropy, contentType, chunks });
+    const ref = keep ? this.log.keep(mac, bytes) : this.log.append(mac, bytes);
+    this.items.set(path, { ref, mode, size, modTimeSec, entropy, contentType, chunks });
   }
 
   /** Whether stat data says a file did not change since `p` (and its content is in this store). */
