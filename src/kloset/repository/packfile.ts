@@ -199,7 +199,7 @@ const SLAB_SIZE = 1 << 20;
  * raw INDEX. Why: a packfile of a small-file backup holds tens of thousands of blobs, and one
  * typed array and one record object per blob cost ~250 bytes each on top of the bytes (a heap
  * snapshot of a 100,000-file backup: 210,000 Uint8Arrays, 177,000 ArrayBuffers, 80 MiB of
- * backing stores for one 32 MiB packfile being filled).
+ * backing stores for one 32 MiB packfile being filled, as packfiles then were).
  *
  * Like kloset's sequential packer, a padding blob goes first (at the first `addBlob`) and
  * another last (in `finish`), each 1 + rand[0, paddingMax-2] random bytes stored raw, so
