@@ -187,7 +187,13 @@ export interface FinishedPackfile {
   index: Uint8Array;
 }
 
-/** Blobs smaller than this are copied into the writer's slabs; larger ones are kept as given. */
+/**
+ * Blobs smaller than this are copied into the writer's slabs; larger ones are kept as given.
+ * 64 KiB, not 4: a 4 GiB backup (16,207 files, 1–64 KiB small files) peaked at 286 / 273 MiB
+ * copying up to 64 KiB and 350 / 325 MiB up to 4 KiB (fewer separate buffers for the allocator
+ * to fragment), for ~40,000 more page faults and a user CPU within the runs' spread
+ * (docs/benchmarks.md, session 8).
+ */
 export const SMALL_BLOB_SIZE = 64 << 10;
 const SLAB_SIZE = 1 << 20;
 
