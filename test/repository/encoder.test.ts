@@ -40,6 +40,31 @@ describe('worker chunk encoder', () => {
   });
 });
 
+describe('decoding while the worker starts', () => {
+  it('the first decodes of a fresh encoder run here, without waiting for the worker to load', async () => {
+    const repo = await newRepo();
+    try {
+      const data = Uint8Array.from(randomBytes(300_000));
+      const stored = repo.codec.encode(data);
+      const address = repo.mac.sum(data);
+      // one synchronous stretch: a worker started now cannot have said it is ready before the
+      // decodes below settle unless they wait for it; inline decodes settle in microtasks
+      const order: string[] = [];
+      const decodes = [0, 1, 2].map((i) => repo.encoder.decode!(stored, data.length + 1024, address).then((d) => { order.push(`decode ${i}`); return d; }));
+      const timer = new Promise<void>((r) => setTimeout(() => { order.push('timer'); r(); }, 0));
+      const out = await Promise.all(decodes);
+      await timer;
+      expect(order).toEqual(['decode 0', 'decode 1', 'decode 2', 'timer']);
+      for (const d of out) expect(toHex(d)).toBe(toHex(data));
+      // once it has started, large blobs go to it and still decode the same
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(toHex(await repo.encoder.decode!(stored, data.length + 1024, address))).toBe(toHex(data));
+    } finally {
+      await repo.close();
+    }
+  });
+});
+
 describe('metadata blobs encoded off the thread (BlobEncoder.encode, RepositoryWriter.putBlob)', () => {
   it('the worker encoding decodes back, and the caller keeps its bytes', async () => {
     const repo = await newRepo();

@@ -57,6 +57,8 @@ export const workerEncoderFactory: EncoderFactory = (config, key, macKey, inline
 function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8Array, inline: BlobEncoder, pool: BufferPool): BlobEncoder {
   const fallback = inline;
   let worker: Worker | null = null;
+  /** the current worker has loaded its modules and said so (its `{ ready }` message) */
+  let answering = false;
   let broken = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let nextId = 1;
@@ -74,6 +76,7 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
   const fail = () => {
     broken = true;
     worker = null;
+    answering = false;
     for (const w of waiting.values()) {
       if (w.data) w.redo(w.data);
       else w.reject(new KlosetError('IO', 'the blob encoder thread stopped while encoding'));
@@ -85,6 +88,7 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
   const stop = () => {
     const w = worker;
     worker = null;
+    answering = false;
     if (w) {
       w.off('exit', fail);
       void w.terminate();
@@ -99,7 +103,13 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
         ? new Worker(new URL('./ts-worker.mjs', import.meta.url), { workerData: { config, key, macKey, entry: entry.href } })
         : new Worker(entry, { workerData: { config, key, macKey } });
       w.unref();
+      answering = false;
       w.on('message', (m: WorkerAnswer) => {
+        if (m.ready) {
+          if (worker === w) answering = true;
+          if (waiting.size === 0) idleStop();
+          return;
+        }
         if (m.id === undefined) return;
         const job = waiting.get(m.id);
         waiting.delete(m.id);
@@ -170,7 +180,11 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
       // small objects into a bucket, whose requests keep this thread busy) stays on the worker.
       const backlogged = stored.length < SMALL_BLOB && queuedBytes >= BACKLOG_BYTES;
       const w = stored.length < INLINE_BELOW || backlogged ? null : ready();
-      if (!w) return fallback.decode!(stored, maxSize, address);
+      // Until a worker that was just started has loaded its modules (~0.1 s compiled, ~0.45 s
+      // through the TypeScript loader), decoding waits for nobody: the first chunk of a listing
+      // or a `cat` is decoded here (a 1,000,000-entry directory's first 1,000 entries took
+      // 450–600 ms behind the start-up, most of it waiting).
+      if (!w || !answering) return fallback.decode!(stored, maxSize, address);
       // A read that is a whole buffer of its own (a local store's positioned read) moves to
       // the worker as is; a view into a larger one (a block cache) is copied. A view covering
       // a whole buffer can only be one made for this read: a packfile is always larger than
@@ -196,7 +210,7 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
   };
 }
 
-interface WorkerAnswer { id?: number; mac?: Uint8Array; data?: Uint8Array; input?: Uint8Array; entropy?: number; error?: string; code?: ErrorCode }
+interface WorkerAnswer { ready?: boolean; id?: number; mac?: Uint8Array; data?: Uint8Array; input?: Uint8Array; entropy?: number; error?: string; code?: ErrorCode }
 
 /** Blobs up to this size are decoded on the calling thread when the worker is backlogged. */
 const SMALL_BLOB = 256 * 1024;
