@@ -57,7 +57,7 @@ export const workerEncoderFactory: EncoderFactory = (config, key, macKey, inline
 function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8Array, inline: BlobEncoder, pool: BufferPool): BlobEncoder {
   const fallback = inline;
   let worker: Worker | null = null;
-  /** the current worker has loaded its modules and said so (its `{ ready }` message) */
+  /** the current worker has loaded its modules and said so (its `{ ready }` message); reset by `start` */
   let answering = false;
   let broken = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -76,7 +76,6 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
   const fail = () => {
     broken = true;
     worker = null;
-    answering = false;
     for (const w of waiting.values()) {
       if (w.data) w.redo(w.data);
       else w.reject(new KlosetError('IO', 'the blob encoder thread stopped while encoding'));
@@ -88,7 +87,6 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
   const stop = () => {
     const w = worker;
     worker = null;
-    answering = false;
     if (w) {
       w.off('exit', fail);
       void w.terminate();
@@ -180,8 +178,8 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
       // small objects into a bucket, whose requests keep this thread busy) stays on the worker.
       const backlogged = stored.length < SMALL_BLOB && queuedBytes >= BACKLOG_BYTES;
       const w = stored.length < INLINE_BELOW || backlogged ? null : ready();
-      // Until a worker that was just started has loaded its modules (~0.1 s compiled, ~0.45 s
-      // through the TypeScript loader), decoding waits for nobody: the first chunk of a listing
+      // Until a worker that was just started has loaded its modules (~0.45 s measured through
+      // the TypeScript loader), decoding waits for nobody: the first chunk of a listing
       // or a `cat` is decoded here (a 1,000,000-entry directory's first 1,000 entries took
       // 450–600 ms behind the start-up, most of it waiting).
       if (!w || !answering) return fallback.decode!(stored, maxSize, address);

@@ -11,7 +11,7 @@
  * Readers normally never load a whole packfile — a state gives (packfile, offset, length) and
  * one ranged read fetches one blob. `parsePackfile` is for check/maintenance and ptar.
  */
-import { constantTimeEqual, view } from '../base/bytes.js';
+import { constantTimeEqual, grown, view } from '../base/bytes.js';
 import { corrupt, integrity, unsupported } from '../base/errors.js';
 import type { RandomSource } from '../base/random.js';
 import { MAC_SIZE, type Mac } from '../hashing/mac.js';
@@ -85,34 +85,43 @@ export function encodeIndex(records: readonly BlobRecord[]): Uint8Array {
   const out = new Uint8Array(records.length * BLOB_RECORD_SIZE);
   const dv = view(out);
   records.forEach((r, i) => {
-    const at = i * BLOB_RECORD_SIZE;
     checkU32(r.type, 'blob type');
     checkU32(r.version, 'blob version');
     checkMac(r.mac, 'blob MAC');
     checkOffset(r.offset, 'blob offset');
     checkU32(r.length, 'blob length');
     checkU32(r.flags, 'blob flags');
-    dv.setUint32(at, r.type, true);
-    dv.setUint32(at + 4, r.version, true);
-    out.set(r.mac, at + 8);
-    dv.setBigUint64(at + 40, BigInt(r.offset), true);
-    dv.setUint32(at + 48, r.length, true);
-    dv.setUint32(at + 52, r.flags, true);
+    writeIndexRecord(out, dv, i * BLOB_RECORD_SIZE, r);
   });
   return out;
 }
 
+/** One INDEX record at `at` of `out` (`dv` views `out`); fields already checked. */
+function writeIndexRecord(out: Uint8Array, dv: DataView, at: number, r: BlobRecord): void {
+  dv.setUint32(at, r.type, true);
+  dv.setUint32(at + 4, r.version, true);
+  out.set(r.mac, at + 8);
+  dv.setBigUint64(at + 40, BigInt(r.offset), true);
+  dv.setUint32(at + 48, r.length, true);
+  dv.setUint32(at + 52, r.flags, true);
+}
+
 /** Inverse of `encodeIndex`. MACs are views into `bytes` (no copy). */
 export function decodeIndex(bytes: Uint8Array): BlobRecord[] {
+  return [...indexRecords(bytes)];
+}
+
+/**
+ * The records of an INDEX one at a time (MACs are views into `bytes`): a caller that uses each
+ * record and drops it holds none of them long (the writer's state entries at the commit).
+ */
+export function* indexRecords(bytes: Uint8Array): Generator<BlobRecord> {
   if (bytes.length % BLOB_RECORD_SIZE !== 0) {
     throw corrupt(`packfile index of ${bytes.length} bytes is not a whole number of ${BLOB_RECORD_SIZE}-byte records`);
   }
   const dv = view(bytes);
-  const n = bytes.length / BLOB_RECORD_SIZE;
-  const out = new Array<BlobRecord>(n);
-  for (let i = 0; i < n; i++) {
-    const at = i * BLOB_RECORD_SIZE;
-    out[i] = {
+  for (let i = 0, at = 0; at < bytes.length; i++, at += BLOB_RECORD_SIZE) {
+    yield {
       type: dv.getUint32(at, true),
       version: dv.getUint32(at + 4, true),
       mac: bytes.subarray(at + 8, at + 40),
@@ -121,7 +130,6 @@ export function decodeIndex(bytes: Uint8Array): BlobRecord[] {
       flags: dv.getUint32(at + 52, true),
     };
   }
-  return out;
 }
 
 /** FOOTER: i64 timestamp | u32 count | u64 indexOffset | 32-byte index MAC | u32 flags. */
@@ -181,9 +189,7 @@ export interface FinishedPackfile {
   parts: Uint8Array[];
   /** total payload bytes */
   size: number;
-  /** every index record, padding included, in payload order */
-  records: BlobRecord[];
-  /** the same records as the raw INDEX (56 bytes each, `decodeIndex` reads them back) */
+  /** every index record, padding included, in payload order, as the raw INDEX (56 bytes each; `decodeIndex` or `indexRecords` read them) */
   index: Uint8Array;
 }
 
@@ -214,7 +220,7 @@ const SLAB_SIZE = 1 << 20;
 export class PackfileWriter {
   private readonly parts: Uint8Array[] = [];
   /** raw INDEX records so far (`count` of them), grown by doubling */
-  private index = new Uint8Array(64 * BLOB_RECORD_SIZE);
+  private index: Uint8Array = new Uint8Array(64 * BLOB_RECORD_SIZE);
   private count = 0;
   /** the slab small blobs are copied into, and where its current run of blobs starts */
   private slab: Uint8Array | null = null;
@@ -238,7 +244,7 @@ export class PackfileWriter {
     return decodeIndex(this.index.slice(0, this.count * BLOB_RECORD_SIZE));
   }
 
-  /** Appends an already-encoded blob; returns its record. `mac` is copied. */
+  /** Appends an already-encoded blob; returns its record (its `mac` is the caller's; the index keeps a copy). */
   addBlob(type: number, blobVersion: number, mac: Uint8Array, encoded: Uint8Array): BlobRecord {
     this.open();
     return this.append(type, blobVersion, mac, encoded);
@@ -276,7 +282,7 @@ export class PackfileWriter {
     const len = new Uint8Array(4);
     view(len).setUint32(0, encFooter.length, true);
     const parts = [...this.parts, encIndex, encFooter, len];
-    return { parts, size: this.bytes + encIndex.length + encFooter.length + 4, records: decodeIndex(rawIndex), index: rawIndex };
+    return { parts, size: this.bytes + encIndex.length + encFooter.length + 4, index: rawIndex };
   }
 
   private open(): void {
@@ -293,30 +299,20 @@ export class PackfileWriter {
     checkMac(mac, 'blob MAC');
     if (encoded.length > U32_MAX) throw unsupported(`a blob of ${encoded.length} bytes exceeds the 4 GiB record limit`);
     const rec: BlobRecord = { type, version: blobVersion, mac, offset: this.bytes, length: encoded.length, flags: 0 };
-    this.writeRecord(rec);
+    this.addRecord(rec);
     if (encoded.length < SMALL_BLOB_SIZE) this.copyIn(encoded);
     else {
       this.endRun();
       this.parts.push(encoded);
     }
     this.bytes += encoded.length;
-    return { ...rec, mac: mac.slice() };
+    return rec;
   }
 
-  private writeRecord(r: BlobRecord): void {
+  private addRecord(r: BlobRecord): void {
     const at = this.count * BLOB_RECORD_SIZE;
-    if (at + BLOB_RECORD_SIZE > this.index.length) {
-      const grown = new Uint8Array(this.index.length * 2);
-      grown.set(this.index);
-      this.index = grown;
-    }
-    const dv = view(this.index);
-    dv.setUint32(at, r.type, true);
-    dv.setUint32(at + 4, r.version, true);
-    this.index.set(r.mac, at + 8);
-    dv.setBigUint64(at + 40, BigInt(r.offset), true);
-    dv.setUint32(at + 48, r.length, true);
-    dv.setUint32(at + 52, r.flags, true);
+    if (at + BLOB_RECORD_SIZE > this.index.length) this.index = grown(this.index, at, at + BLOB_RECORD_SIZE);
+    writeIndexRecord(this.index, view(this.index), at, r);
     this.count++;
   }
 

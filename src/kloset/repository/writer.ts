@@ -13,7 +13,7 @@ import type { LocationEntry, StateEntry } from './state.js';
 import { serializeState, STATE_VERSION_1_1 } from './state.js';
 import { BLOB_VERSION } from './blob-types.js';
 import type { PreparedBlob } from './encoder.js';
-import { BLOB_RECORD_SIZE, PackfileWriter } from './packfile.js';
+import { indexRecords, PackfileWriter } from './packfile.js';
 import type { Repository } from './repository.js';
 import { ResourceType, version, wrap, wrapParts } from './wrapper.js';
 
@@ -42,9 +42,10 @@ export class RepositoryWriter {
   private pack: PackfileWriter | null = null;
   /**
    * What this writer stored, by `blobKey` (33-character one-byte strings), and where: the
-   * uploaded packfiles' raw indexes. A first backup of 100,000 small files writes 300,000
-   * blobs; one StateEntry object and one hex key per blob held until the commit were ~300
-   * bytes each, the index record is 56 and the key ~70 (docs/benchmarks.md, session 9).
+   * uploaded packfiles' raw indexes (56 bytes a blob) rather than a StateEntry object with its
+   * own MAC array per blob: a first backup of 100,000 small files writes 300,000 blobs, and
+   * with this and the builder's EntryLog its peak fell from 822 to 510 MiB (docs/benchmarks.md,
+   * session 8).
    */
   private readonly written = new Set<string>();
   private readonly uploaded: Uploaded[] = [];
@@ -207,18 +208,15 @@ export class RepositoryWriter {
 }
 
 /**
- * A packfile's locations read row by row from its raw INDEX: each entry is garbage as soon as
- * the consumer has written it (decoding a whole index at once kept tens of thousands alive
+ * A packfile's locations, one record of its raw INDEX at a time: each entry is garbage as soon
+ * as the consumer has written it (decoding a whole index at once kept tens of thousands alive
  * long enough to be promoted to the old generation: +140 MiB of heap at a 100,000-file commit).
  */
 function* locationsOf(u: Uploaded): Generator<LocationEntry> {
-  const dv = new DataView(u.index.buffer, u.index.byteOffset, u.index.length);
-  for (let at = 0; at < u.index.length; at += BLOB_RECORD_SIZE) {
-    const offset = dv.getBigUint64(at + 40, true);
+  for (const r of indexRecords(u.index)) {
     yield {
-      kind: 'location', blobType: dv.getUint32(at, true), blobVersion: dv.getUint32(at + 4, true),
-      blob: u.index.subarray(at + 8, at + 40), packfile: u.packfile,
-      offset: Number(offset), length: dv.getUint32(at + 48, true), flags: dv.getUint32(at + 52, true),
+      kind: 'location', blobType: r.type, blobVersion: r.version, blob: r.mac,
+      packfile: u.packfile, offset: r.offset, length: r.length, flags: r.flags,
     };
   }
 }

@@ -301,18 +301,20 @@ class Builder {
   private record(path: string, entry: Entry, bytes: Uint8Array, mac: Uint8Array, reused: boolean, fromPrevious = false): void {
     const fi = entry.fileInfo;
     const isDir = (fi.mode & GoMode.dir) !== 0;
-    this.remember(path, mac, bytes, fi.mode, fi.size, fi.modTime.sec, entry.entropy, entry.contentType, Number(entry.chunks), fromPrevious);
+    this.remember(path, mac, bytes, entry, fromPrevious);
     if (reused) this.progress.unchanged++;
     if (isDir) this.progress.directories++;
     else this.progress.files++;
     this.report(path);
   }
 
-  private remember(path: string, mac: Uint8Array, bytes: Uint8Array, mode: number, size: bigint, modTimeSec: number, entropy: number, type: string, chunks: number, keep = false): void {
-    let contentType = this.contentTypeNames.get(type);
-    if (contentType === undefined) this.contentTypeNames.set(type, (contentType = type));
+  /** An entry's summary input and its bytes in the log (`keep`: held as the views they are). */
+  private remember(path: string, mac: Uint8Array, bytes: Uint8Array, entry: Entry, keep = false): void {
+    const fi = entry.fileInfo;
+    let contentType = this.contentTypeNames.get(entry.contentType);
+    if (contentType === undefined) this.contentTypeNames.set(entry.contentType, (contentType = entry.contentType));
     const ref = keep ? this.log.keep(mac, bytes) : this.log.append(mac, bytes);
-    this.items.set(path, { ref, mode, size, modTimeSec, entropy, contentType, chunks });
+    this.items.set(path, { ref, mode: fi.mode, size: fi.size, modTimeSec: fi.modTime.sec, entropy: entry.entropy, contentType, chunks: Number(entry.chunks) });
   }
 
   /** Whether stat data says a file did not change since `p` (and its content is in this store). */
@@ -330,8 +332,7 @@ class Builder {
     const bytes = encodeStruct(entrySchema, entry);
     const mac = this.repo.mac.sum(bytes);
     await this.w.putBlob(BlobType.VFS_ENTRY, mac, bytes);
-    const fi = entry.fileInfo;
-    this.remember(path, mac, bytes, fi.mode, fi.size, fi.modTime.sec, 0, entry.contentType, 0);
+    this.remember(path, mac, bytes, entry);
   }
 
   /**
