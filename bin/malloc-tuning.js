@@ -1,11 +1,16 @@
 // glibc's malloc, left to itself, keeps the multi-MiB buffers a backup frees in its heap (its
 // mmap threshold rises after each large free) and gives threads arenas of their own: a 1 GiB
 // backup peaked at 361 MiB that way, 267 MiB with a fixed threshold (measured; docs/benchmarks.md).
-// The fixed threshold has a price: every buffer of 128 KiB or more is then a fresh mmap, and
-// each of its pages a page fault (~10 µs on this VM kind): a 1 GiB restore took 11–12 s with
-// it and 8–9 s without, at the same peak (230–275 MiB; restore's memory is bounded by files
-// and chunks in flight, not by the heap's habits). So only the commands that encode and pack
-// data (backup, sync) get the threshold; every command gets the 2 arenas.
+// The fixed threshold has a price: every buffer above it is then a fresh mmap, and each of its
+// pages a page fault (~10 µs on this VM kind): a 1 GiB restore took 11–12 s with it and 8–9 s
+// without, at the same peak (230–275 MiB; restore's memory is bounded by files and chunks in
+// flight, not by the heap's habits). So only the commands that encode and pack data (backup,
+// sync) get the threshold; every command gets the 2 arenas. The threshold is 1 MiB: at 128 KiB
+// every encoded blob (most are 0.3–1.1 MiB) was a fresh mapping — 280,000 faults and ~5 s of
+// system time in a 1 GiB backup, 900,000 at 4 GiB; from 1 MiB up most of them reuse freed heap
+// memory. Measured (bench/timed-kloset.sh, session 9, docs/benchmarks.md): 1 GiB backup
+// 11.3–12.0 s at 128 KiB, 9.2–10.0 s at 1 MiB, 7.0–9.6 s at 2 MiB; 4 GiB 36.9 / 29.5 / 21–26 s,
+// peak 264 / 275–308 / 333–379 MiB — at 2 MiB the heap's free memory grew through the run.
 // glibc reads these settings only at start-up, so on Linux the command runs itself once more
 // with them set. The first process only waits: it passes on SIGTERM/SIGHUP, ignores SIGINT (the
 // terminal sends it to both), and if it is killed outright, the second one notices its IPC
@@ -14,7 +19,7 @@ import { spawn } from 'node:child_process';
 import { v8FlagsFor } from './v8-tuning.js';
 
 const ARENAS = { MALLOC_ARENA_MAX: '2' };
-const THRESHOLD = { MALLOC_MMAP_THRESHOLD_: '131072' };
+const THRESHOLD = { MALLOC_MMAP_THRESHOLD_: String(1 << 20) };
 
 /** `kloset at <store> <command> …` or `kloset <command> …` → the settings for that command. */
 export function mallocSettingsFor(args) {

@@ -85,6 +85,44 @@ describe('FastCDC streaming', () => {
     }
   });
 
+  it('default sizes: same chunks as the whole-buffer cut across long stretches without a boundary', async () => {
+    const cdc = new FastCdc('fastcdc-v1.0.0', { minSize: 512 << 10, normalSize: 1 << 20, maxSize: 8 << 20 });
+    // random, then 20 MiB of zeros (no boundary: maxSize cuts), then random again
+    const data = new Uint8Array(38 << 20);
+    data.set(randomBytes(10 << 20), 0);
+    data.set(randomBytes(8 << 20), 30 << 20);
+    const expected = cdc.lengths(data);
+    expect(expected.filter((l) => l === 8 << 20).length).toBeGreaterThanOrEqual(2);
+    for (const readSize of [1 << 20, 333_333, 5 << 20, 9 << 20]) {
+      async function* source() { for (let o = 0; o < data.length; o += readSize) yield data.subarray(o, o + readSize); }
+      const got: number[] = [];
+      for await (const chunk of cdc.chunks(source(), data.length)) got.push(chunk.length);
+      expect(got, `read size ${readSize}`).toEqual(expected);
+    }
+  });
+
+  it('cuts a chunk as soon as its boundary has been read, not maxSize ahead', async () => {
+    const cdc = new FastCdc('fastcdc-v1.0.0', { minSize: 512 << 10, normalSize: 1 << 20, maxSize: 8 << 20 });
+    const data = new Uint8Array(randomBytes(40 << 20));
+    const readSize = 1 << 20;
+    let pulled = 0;
+    async function* source() {
+      for (let o = 0; o < data.length; o += readSize) {
+        pulled = Math.min(data.length, o + readSize);
+        yield data.subarray(o, o + readSize);
+      }
+    }
+    let end = 0, chunks = 0;
+    for await (const chunk of cdc.chunks(source(), data.length)) {
+      end += chunk.length;
+      chunks++;
+      // the chunk's last byte came with the last piece read
+      expect(pulled - end, `chunk ${chunks} ends at ${end}, ${pulled} read`).toBeLessThanOrEqual(readSize);
+    }
+    expect(end).toBe(data.length);
+    expect(chunks).toBeGreaterThan(20);
+  });
+
   it('copies chunks into memory from the given allocator, with the same cuts and bytes', async () => {
     const cdc = new FastCdc('fastcdc-v1.0.0', PROFILES['2K-8K-64K']!);
     const data = new Uint8Array(randomBytes(1_000_000));

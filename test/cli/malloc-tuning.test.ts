@@ -7,7 +7,7 @@ import { v8FlagsFor } from '../../bin/v8-tuning.js';
 describe('malloc settings per command', () => {
   it('fixes the mmap threshold only for the commands that encode data', () => {
     for (const args of [['at', '/s', 'backup', '/d'], ['at', '@store', 'sync', 'to', '/t']]) {
-      expect(mallocSettingsFor(args)).toEqual({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' });
+      expect(mallocSettingsFor(args)).toEqual({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '1048576' });
     }
     for (const args of [['at', '/s', 'restore', '-to', '/o', 'abcd'], ['at', '/s', 'cat', 'x:/f'], ['store', 'ls'], []]) {
       expect(mallocSettingsFor(args)).toEqual({ MALLOC_ARENA_MAX: '2' });

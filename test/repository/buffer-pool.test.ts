@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/kloset/base/bytes.js';
-import { BufferPool, MIN_POOLED } from '../../src/kloset/node/buffer-pool.js';
+import { BufferPool, MAX_SPARE_BYTES, MIN_POOLED } from '../../src/kloset/node/buffer-pool.js';
 import { newRepo } from '../support/engine.js';
 
 describe('BufferPool', () => {
@@ -39,6 +39,20 @@ describe('BufferPool', () => {
     expect(again.buffer).toBe(moved.buffer);
     expect(again[12345]).toBe(0xab);
     expect(pool.owns(again)).toBe(true);
+  });
+
+  it('keeps at most MAX_SPARE_BYTES of spares over all classes', () => {
+    const pool = new BufferPool();
+    const size = 8 << 20;
+    const taken = Array.from({ length: 8 }, () => pool.take(size));
+    for (const t of taken) pool.give(t.buffer as ArrayBuffer);
+    const kept = MAX_SPARE_BYTES / size;
+    const again = Array.from({ length: 8 }, () => pool.take(size));
+    const reused = again.filter((a) => taken.some((t) => t.buffer === a.buffer)).length;
+    expect(reused).toBe(kept);
+    // a spare given out makes room for another
+    pool.give(again[0]!.buffer as ArrayBuffer);
+    expect(pool.take(size).buffer).toBe(again[0]!.buffer);
   });
 });
 

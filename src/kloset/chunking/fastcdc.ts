@@ -36,6 +36,9 @@ export function spacedMask(k: number): bigint {
   return m;
 }
 
+/** A mask no fingerprint but 0 passes: hashing without looking for a boundary. */
+const ALL_BITS = (1n << 64n) - 1n;
+
 /** Bytes hashed per kernel call (copied into WASM memory first). */
 const WINDOW = 256 * 1024;
 
@@ -90,19 +93,55 @@ export class FastCdc {
    * least `maxSize` unless the input ends there (go-cdc-chunkers' Algorithm(opts, data, n)).
    */
   cut(data: Uint8Array, offset: number, available: number): number {
+    return this.boundary(data, offset, available, true, 0);
+  }
+
+  /**
+   * The next chunk's length when it is known from `data[offset, offset + available)`: always
+   * when `final` (the input ends there, or `available` ≥ maxSize), else only when a boundary
+   * lies inside those bytes (−1 otherwise: more input is needed). A boundary found in a prefix
+   * is the one the whole input has: the fingerprint at a byte depends only on the bytes before
+   * it, and which mask applies only on the distance from the chunk's start (the one exception,
+   * input ending before normalSize, is the `final` case). `scanned`: bytes after `offset`
+   * already known to hold no boundary, so a growing buffer is not hashed again from the start.
+   */
+  private boundary(data: Uint8Array, offset: number, available: number, final: boolean, scanned: number): number {
     const { minSize, maxSize } = this.options;
     let normal = this.options.normalSize;
     let n = available;
-    if (n <= minSize) return n;
-    if (n >= maxSize) n = maxSize;
-    else if (n <= normal) normal = n;
+    if (n >= maxSize) {
+      n = maxSize;
+      final = true;
+    } else if (!final) {
+      if (n <= minSize) return -1;
+    } else {
+      if (n <= minSize) return n;
+      if (n <= normal) normal = n;
+    }
     const k = kernel();
-    k.reset();
+    const from = Math.max(minSize, Math.min(scanned, n));
+    this.resume(k, data, offset + minSize, offset + from);
     const normalEnd = offset + normal;
-    const found = this.scan(k, data, offset + minSize, normalEnd, this.masks.small);
-    if (found >= 0) return found - offset;
-    const found2 = this.scan(k, data, normalEnd, offset + n, this.masks.large);
-    return (found2 >= 0 ? found2 : offset + n) - offset;
+    if (from < normal) {
+      const found = this.scan(k, data, offset + from, offset + Math.min(normal, n), this.masks.small);
+      if (found >= 0) return found - offset;
+    }
+    const found2 = this.scan(k, data, Math.max(normalEnd, offset + from), offset + n, this.masks.large);
+    return found2 >= 0 ? found2 - offset : final ? n : -1;
+  }
+
+  /**
+   * Sets the kernel's fingerprint to its value at `at` for a chunk whose hashing starts at
+   * `start`: it shifts left one bit a byte, so only the last 64 bytes before `at` count.
+   */
+  private resume(k: Kernel, data: Uint8Array, start: number, at: number): void {
+    k.reset();
+    let p = Math.max(start, at - 64);
+    if (p >= at) return;
+    k.mem.set(data.subarray(p, at), CDC_DATA_OFFSET);
+    const end = CDC_DATA_OFFSET + (at - p);
+    // hash only: a mask that stops only on an all-zero fingerprint, and go on when it does
+    for (let q = CDC_DATA_OFFSET; q < end;) q = k.scan(q, end, ALL_BITS) + 1;
   }
 
   /** Feeds data[from, to) to the kernel window by window; returns the cut position or −1. */
@@ -134,16 +173,16 @@ export class FastCdc {
   private readonly spares: Uint8Array[] = [];
 
   /**
-   * Splits a stream into chunks holding at most 2 × maxSize bytes at a time, whatever the input
-   * size. Chunks are fresh arrays the caller may keep (from `alloc` when given). An empty stream yields no chunk.
-   * The buffer grows only as far as the data needs (small files never allocate 2 × maxSize);
-   * `sizeHint` (the expected length, e.g. from stat) sizes a new buffer. Concurrent calls each
-   * take their own buffer from a small pool.
+   * Splits a stream into chunks. Chunks are fresh arrays the caller may keep (from `alloc` when
+   * given). An empty stream yields no chunk. A chunk is cut as soon as its boundary is among
+   * the bytes read, so the buffer holds one chunk and the piece being read (~2 MiB at the
+   * default sizes) rather than maxSize ahead; it grows only for a longer stretch without a
+   * boundary, to at most maxSize. `sizeHint` (the expected length, e.g. from stat) sizes a new
+   * buffer. Concurrent calls each take their own buffer from a small pool.
    */
   async *chunks(source: AsyncIterable<Uint8Array>, sizeHint = Infinity, alloc?: (n: number) => Uint8Array): AsyncGenerator<Uint8Array> {
     const max = this.options.maxSize;
-    const limit = max * 2;
-    let buf = this.takeBuffer(max, sizeHint);
+    let buf = this.takeBuffer(Math.min(max, INITIAL_BUFFER_CAP), sizeHint);
     /** A chunk copied out of the window, into memory from `alloc` when given (a recycling pool). */
     const copy = (from: number, len: number): Uint8Array => {
       if (!alloc) return buf.slice(from, from + len);
@@ -151,44 +190,48 @@ export class FastCdc {
       out.set(buf.subarray(from, from + len));
       return out;
     };
-    let start = 0, end = 0;
+    /** buffered bytes: buf[start, end); the first `scanned` of them hold no boundary */
+    let start = 0, end = 0, scanned = 0;
     let eof = false;
+    let piece: Uint8Array = new Uint8Array(0);
     const it = source[Symbol.asyncIterator]();
     try {
-      while (true) {
-        while (!eof && end - start < max) {
+      for (;;) {
+        const have = end - start;
+        if (have > 0) {
+          const len = this.boundary(buf, start, have, eof, scanned);
+          if (len > 0) {
+            yield copy(start, len);
+            start += len;
+            scanned = 0;
+            if (start === end) start = end = 0;
+            continue;
+          }
+          scanned = have;
+        }
+        if (eof) return;
+        if (piece.length === 0) {
           const r = await it.next();
-          if (r.done) { eof = true; break; }
-          let piece = r.value;
-          while (piece.length > 0) {
-            if (end === buf.length) {
-              if (start > 0) {
-                buf.copyWithin(0, start, end);
-                end -= start;
-                start = 0;
-              } else {
-                const grown = new Uint8Array(Math.min(limit, buf.length * 2));
-                grown.set(buf.subarray(0, end));
-                buf = grown;
-              }
-            }
-            const take = Math.min(piece.length, buf.length - end);
-            buf.set(piece.subarray(0, take), end);
-            end += take;
-            piece = piece.subarray(take);
-            if (piece.length > 0 && end - start >= max) {
-              // hand out full chunks before buffering the rest of an oversized read
-              const len = this.cut(buf, start, end - start);
-              yield copy(start, len);
-              start += len;
-            }
+          if (r.done) eof = true;
+          else piece = r.value;
+          continue;
+        }
+        if (end === buf.length) {
+          if (start > 0) {
+            buf.copyWithin(0, start, end);
+            end -= start;
+            start = 0;
+          } else {
+            const grown = new Uint8Array(Math.min(max, buf.length * 2));
+            grown.set(buf.subarray(0, end));
+            buf = grown;
           }
         }
-        if (start === end) return;
-        const len = this.cut(buf, start, end - start);
-        yield copy(start, len);
-        start += len;
-        if (start === end) { start = end = 0; if (eof) return; }
+        // never more than maxSize buffered: a chunk can always be cut from that many
+        const take = Math.min(piece.length, buf.length - end, max - have);
+        buf.set(piece.subarray(0, take), end);
+        end += take;
+        piece = piece.subarray(take);
       }
     } finally {
       if (this.spares.length < MAX_SPARES) this.spares.push(buf);
@@ -219,3 +262,9 @@ export class FastCdc {
 const MAX_SPARES = 4;
 /** Smallest buffer allocated (a larger one is taken when the data needs it). */
 const MIN_BUFFER = 64 * 1024;
+/**
+ * Largest buffer a stream starts with: a chunk of the default sizes is 0.5–8 MiB, seldom over
+ * 3 MiB (the boundary mask after normalSize passes one position in 256 Ki on random data), and
+ * the buffer also holds the rest of the piece being read (1 MiB from a file).
+ */
+const INITIAL_BUFFER_CAP = 4 << 20;

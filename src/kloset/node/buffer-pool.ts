@@ -2,7 +2,7 @@
  * Recycled chunk buffers for the worker encoder. A backup copies every chunk out of the
  * chunker's window into a buffer of its own, which moves to the encoder thread; a fresh
  * megabyte-sized buffer each time cost the main thread ~0.7 ms per MiB in page faults (glibc
- * maps every allocation over 128 KiB anew under the backup's malloc settings) — 1.6 s of a
+ * mapped every allocation over 128 KiB anew under the backup's malloc settings then) — 1.6 s of a
  * 1 GiB backup, the largest item on its critical path. The encoder thread hands each buffer
  * back with its answer and the pool gives it out again.
  *
@@ -12,17 +12,25 @@
 export const MIN_POOLED = 128 * 1024;
 /** Spare buffers kept per class: enough for the chunks a backup keeps in flight. */
 const KEEP_PER_CLASS = 8;
+/**
+ * Bytes of spare buffers kept over all classes. Eight per class of up to 8 MiB would hold
+ * 128 MiB of address space, and each spare keeps the pages of the largest chunk it carried;
+ * the builder keeps at most 24 MiB of chunks in flight, so more spares than that sit unused.
+ */
+export const MAX_SPARE_BYTES = 32 << 20;
 
 export class BufferPool {
   private readonly spare = new Map<number, ArrayBuffer[]>();
   private readonly mine = new WeakSet<ArrayBuffer>();
+  private spareBytes = 0;
 
   /** A view of `n` bytes (contents undefined), over a pooled buffer when `n` is large. */
   take(n: number): Uint8Array {
     if (n < MIN_POOLED) return new Uint8Array(n);
     const size = classOf(n);
-    const buf = this.spare.get(size)?.pop() ?? this.fresh(size);
-    return new Uint8Array(buf, 0, n);
+    const spare = this.spare.get(size)?.pop();
+    if (spare) this.spareBytes -= size;
+    return new Uint8Array(spare ?? this.fresh(size), 0, n);
   }
 
   /** Whether `view` lies in a buffer of this pool (which may then travel and come back). */
@@ -40,7 +48,10 @@ export class BufferPool {
     this.mine.add(buf);
     let list = this.spare.get(buf.byteLength);
     if (!list) this.spare.set(buf.byteLength, (list = []));
-    if (list.length < KEEP_PER_CLASS && !list.includes(buf)) list.push(buf);
+    if (list.length < KEEP_PER_CLASS && this.spareBytes + buf.byteLength <= MAX_SPARE_BYTES && !list.includes(buf)) {
+      list.push(buf);
+      this.spareBytes += buf.byteLength;
+    }
   }
 
   private fresh(size: number): ArrayBuffer {
