@@ -9,9 +9,15 @@
  * V8's C++ API, keeps one binary loadable by any Node or Electron of the platform. Loading
  * fails when libgcrypt is older than 1.10 (no GCM-SIV); the engine then keeps its portable path.
  */
+#define _GNU_SOURCE /* strerrorname_np */
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include "codec.h"
 
 typedef struct { uint8_t *data; size_t len; } bytes;
@@ -122,6 +128,73 @@ static napi_value count_bytes(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static bool get_typed(napi_env env, napi_value v, napi_typedarray_type want, size_t min, void **data) {
+  bool is;
+  napi_typedarray_type type;
+  size_t length;
+  return napi_is_typedarray(env, v, &is) == napi_ok && is &&
+    napi_get_typedarray_info(env, v, &type, &length, data, NULL, NULL) == napi_ok && type == want && length >= min;
+}
+
+/* An Error shaped like Node's fs errors: code "ENOENT", message "ENOENT: no such file or
+ * directory, lstat '/x'". */
+static void throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  char code[32], msg[4200];
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  const char *name = strerrorname_np(err);
+  snprintf(code, sizeof code, "%s", name ? name : "EIO");
+#else
+  snprintf(code, sizeof code, "E%d", err);
+#endif
+  snprintf(msg, sizeof msg, "%s: %s, %s '%s'", code, strerror(err), syscall, path);
+  napi_throw_error(env, code, msg);
+}
+
+/* itemStat(path, nums: Float64Array(6), big: BigUint64Array(3)) fills kc_item_stat's fields and
+ * returns the item's user.* xattr names, or undefined when it has none (or is a symlink, which
+ * Linux gives no user xattrs). Throws like Node's lstat when lstat fails; an item whose
+ * attributes cannot be listed (a filesystem without them) has none. */
+static napi_value item_stat(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  double *nums;
+  uint64_t *big;
+  if (!get_typed(env, argv[1], napi_float64_array, KC_STAT_NUMS, (void **)&nums) ||
+      !get_typed(env, argv[2], napi_biguint64_array, KC_STAT_BIG, (void **)&big))
+    return usage(env, "itemStat(path: string, nums: Float64Array(6), big: BigUint64Array(3))");
+  char path[4097];
+  size_t len;
+  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok) return usage(env, "itemStat: path must be a string");
+  if (len >= sizeof path - 1 || strlen(path) != len) {
+    // longer than PATH_MAX, or a NUL inside: what lstat itself would refuse
+    throw_errno(env, len >= sizeof path - 1 ? ENAMETOOLONG : ENOENT, "lstat", path);
+    return NULL;
+  }
+  int err = kc_item_stat(path, nums, big);
+  if (err) {
+    throw_errno(env, err, "lstat", path);
+    return NULL;
+  }
+  napi_value result;
+  napi_get_undefined(env, &result);
+  if (S_ISLNK((mode_t)nums[0])) return result;
+  char buf[4096], *heap;
+  ssize_t n = kc_xattr_list(path, buf, sizeof buf, &heap);
+  const char *names = heap ? heap : buf;
+  uint32_t count = 0;
+  for (ssize_t i = 0; i < n;) {
+    size_t l = strnlen(names + i, (size_t)(n - i));
+    if (l > 5 && strncmp(names + i, "user.", 5) == 0) {
+      if (count == 0) napi_create_array(env, &result);
+      napi_value name;
+      napi_create_string_utf8(env, names + i, l, &name);
+      napi_set_element(env, result, count++, name);
+    }
+    i += (ssize_t)l + 1;
+  }
+  free(heap);
+  return result;
+}
+
 static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
@@ -139,5 +212,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "lz4CompressFrame", lz4_compress_frame);
   export_fn(env, exports, "lz4DecompressFrame", lz4_decompress_frame);
   export_fn(env, exports, "countBytes", count_bytes);
+  export_fn(env, exports, "itemStat", item_stat);
   return exports;
 }

@@ -26,6 +26,16 @@ enum { KC_LZ4_OK = 0, KC_LZ4_CORRUPT = -1, KC_LZ4_CHECKSUM = -2, KC_LZ4_SIZE = -
 /* Decodes one whole frame into exactly out_len bytes; KC_LZ4_* status. */
 int kc_lz4_decompress_frame(const uint8_t *in, size_t len, uint8_t *out, size_t out_len, int skip_checksum, const char **why);
 
+/* item_stat.c: lstat into nums (mode, nlink, uid, gid, mtime sec, mtime nsec) and big (dev,
+ * ino, size) → 0 or errno. */
+#define KC_STAT_NUMS 6
+#define KC_STAT_BIG 3
+int kc_item_stat(const char *path, double nums[KC_STAT_NUMS], uint64_t big[KC_STAT_BIG]);
+/* The item's xattr names (llistxattr: NUL-terminated, back to back) into buf, or into *heap
+ * (malloc'd, the caller frees it) when they do not fit → their length, or −1 with errno. */
+#include <sys/types.h>
+ssize_t kc_xattr_list(const char *path, char *buf, size_t cap, char **heap);
+
 /* byte_counts.c: adds each byte value's count in data[0, len) to counts */
 void kc_count_bytes(const uint8_t *data, size_t len, uint32_t counts[256]);
 #endif

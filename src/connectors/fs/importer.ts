@@ -5,13 +5,13 @@
  * source paths, as plakar's fs importer records them. A file or directory that cannot be read
  * becomes an error record and the walk goes on.
  */
-import type { BigIntStats } from 'node:fs';
 import { open, readlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve, sep } from 'node:path';
 import type { Importer, ImportRecord, ImportedItem } from '../../kloset/snapshot/importer.js';
 import type { FileInfo } from '../../kloset/snapshot/vfs/file-info.js';
 import { goModeFromPosix } from '../../kloset/snapshot/vfs/go-mode.js';
+import { isDirectoryStat, isRegularStat, isSymlinkStat, type ItemStat } from './native-stat.js';
 import { readXattr, StatWalk, type Pending } from './stat-walk.js';
 import { groupName, userName } from './user-names.js';
 
@@ -39,20 +39,19 @@ async function* readPieces(path: string): AsyncIterable<Uint8Array> {
   }
 }
 
-export function fileInfoFromStats(name: string, st: BigIntStats): FileInfo {
-  const nsec = Number(st.mtimeNs % 1_000_000_000n);
+export function fileInfoFromStats(name: string, st: ItemStat): FileInfo {
   return {
     name,
-    size: st.isFile() ? st.size : st.isSymbolicLink() ? st.size : 0n,
-    mode: goModeFromPosix(Number(st.mode)),
-    modTime: { sec: Number(st.mtimeNs / 1_000_000_000n) - (nsec < 0 ? 1 : 0), nsec: nsec < 0 ? nsec + 1_000_000_000 : nsec },
+    size: isRegularStat(st) || isSymlinkStat(st) ? st.size : 0n,
+    mode: goModeFromPosix(st.mode),
+    modTime: { sec: st.mtimeSec, nsec: st.mtimeNsec },
     dev: st.dev,
     ino: st.ino,
-    uid: st.uid,
-    gid: st.gid,
-    nlink: Math.min(Number(st.nlink), 0xffff),
-    username: userName(Number(st.uid)),
-    groupname: groupName(Number(st.gid)),
+    uid: BigInt(st.uid),
+    gid: BigInt(st.gid),
+    nlink: Math.min(st.nlink, 0xffff),
+    username: userName(st.uid),
+    groupname: groupName(st.gid),
     flags: 0,
   };
 }
@@ -84,7 +83,7 @@ export class FsImporter implements Importer {
       const next = stack.pop()!;
       const local = next.local;
       const path = toSnapshotPath(local);
-      let st: BigIntStats, xattrNames: string[];
+      let st: ItemStat, xattrNames: string[];
       try {
         const s = stats.next(next, stack);
         ({ st, xattrNames } = s instanceof Promise ? await s : s);
@@ -94,7 +93,7 @@ export class FsImporter implements Importer {
       }
       const name = local === '/' ? '/' : local.slice(local.lastIndexOf(sep) + 1);
       const item: ImportedItem = { path, fileInfo: fileInfoFromStats(name, st) };
-      if (st.isSymbolicLink()) {
+      if (isSymlinkStat(st)) {
         try {
           item.symlinkTarget = await readlink(local);
         } catch (e) {
@@ -109,8 +108,8 @@ export class FsImporter implements Importer {
         }
       }
       // Small files are read in one call: a stream costs several syscalls and callbacks each.
-      if (st.isFile()) item.open = st.size <= SMALL_FILE ? () => readWhole(stats, local) : () => readPieces(local);
-      if (st.isDirectory()) {
+      if (isRegularStat(st)) item.open = st.size <= SMALL_FILE ? () => readWhole(stats, local) : () => readPieces(local);
+      if (isDirectoryStat(st)) {
         let children: string[];
         try {
           const listed = stats.list(local);

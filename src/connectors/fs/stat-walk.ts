@@ -8,9 +8,10 @@
  * time in a backup of small files. In thread-pool mode, STAT_AHEAD items are stat'ed ahead of
  * the walk.
  */
-import { lstatSync, readdirSync, readFileSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { isSymlinkStat, itemStatOf, nativeStatItem, type ItemStat, type StatItem } from './native-stat.js';
 import { SyncGate } from './sync-gate.js';
 
 // the native addon loads with the first use of extended attributes (~50 ms of loading)
@@ -22,7 +23,13 @@ const XATTR_PREFIX = 'user.';
 /** Items whose stat is under way ahead of the walk, in thread-pool mode. */
 const STAT_AHEAD = 32;
 
-export interface Stat { st: BigIntStats; xattrNames: string[] }
+export interface Stat { st: ItemStat; xattrNames: string[] }
+
+/** The synchronous stat: one native call when the module is built (native-stat.ts). */
+const statSync: StatItem = nativeStatItem() ?? ((path) => {
+  const st = itemStatOf(lstatSync(path, { bigint: true }));
+  return { st, xattrNames: isSymlinkStat(st) ? [] : userXattrsSync(path) };
+});
 
 /** An item of the walk not yet yielded, with its stat once started. */
 export interface Pending { local: string; stat?: Promise<Stat> }
@@ -46,10 +53,7 @@ export class StatWalk {
       for (let i = stack.length - 1; i >= Math.max(0, stack.length - STAT_AHEAD); i--) start(stack[i]!);
       return start(item);
     }
-    return this.gate.time(() => {
-      const st = lstatSync(item.local, { bigint: true });
-      return { st, xattrNames: st.isSymbolicLink() ? [] : userXattrsSync(item.local) };
-    });
+    return this.gate.time(() => statSync(item.local));
   }
 
   /** A small file's whole content, synchronously while the filesystem answers fast. */
@@ -87,9 +91,9 @@ function start(p: Pending): Promise<Stat> {
 }
 
 async function statAsync(path: string): Promise<Stat> {
-  const st = await lstat(path, { bigint: true });
+  const st = itemStatOf(await lstat(path, { bigint: true }));
   // symlinks: Linux allows no user xattrs on them
-  const xattrNames = st.isSymbolicLink() ? [] : await userXattrs(path);
+  const xattrNames = isSymlinkStat(st) ? [] : await userXattrs(path);
   return { st, xattrNames };
 }
 
