@@ -16,7 +16,6 @@
  *   with one clear line (errors.ts).
  */
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -50,6 +49,8 @@ export class S3Storage implements Storage {
   private connecting: Promise<S3Client> | null = null;
 
   private readonly blocks: BlockCache | null;
+  /** where multipart bodies are gathered (put) */
+  private readonly gather = new GatherBuffer();
   /** SSE-C parameters sent with every object request (the SDK adds the key's MD5) */
   private readonly sse: { SSECustomerAlgorithm?: string; SSECustomerKey?: string };
 
@@ -170,12 +171,25 @@ export class S3Storage implements Storage {
       await this.putBytes(client, key, bytes, storageClass, `writing ${key}`);
       return;
     }
+    // The body is gathered into one buffer first, reused from one packfile to the next (the
+    // writer uploads one at a time): given a stream, lib-storage concatenated each 8 MiB part
+    // into a fresh buffer, and faulting those pages in took 2.2 s of the main thread per GiB
+    // uploaded (a CPU profile of a 913 MiB backup into a bucket). A stream that fails or has
+    // the wrong length fails here, before any request.
+    const gathered = body instanceof Uint8Array ? null : this.gather.take(size);
+    let bytes: Uint8Array;
+    try {
+      bytes = body instanceof Uint8Array ? body : await collect(body, size, gathered!);
+    } catch (e) {
+      if (gathered) this.gather.give(gathered);
+      throw e;
+    }
     const upload = new Upload({
       client,
       params: {
         Bucket: this.o.bucket,
         Key: key,
-        Body: Readable.from(body instanceof Uint8Array ? [body] : checkedStream(body, size), { objectMode: false }),
+        Body: bytes,
         ContentLength: size,
         ...(storageClass ? { StorageClass: storageClass as StorageClass } : {}),
         ...this.sse,
@@ -188,6 +202,8 @@ export class S3Storage implements Storage {
       await upload.done();
     } catch (e) {
       throw toS3Error(e, this.ctx(`uploading ${key}`));
+    } finally {
+      if (gathered) this.gather.give(gathered);
     }
   }
 
@@ -294,14 +310,36 @@ export class S3Storage implements Storage {
   }
 }
 
-async function collect(body: Exclude<PutBody, Uint8Array>, size: number): Promise<Uint8Array> {
-  const out = new Uint8Array(size);
+/** The body's bytes, into `into` (a view of `size` bytes) when given. */
+async function collect(body: Exclude<PutBody, Uint8Array>, size: number, into?: Uint8Array): Promise<Uint8Array> {
+  const out = into ?? new Uint8Array(size);
   let n = 0;
   for await (const part of checkedStream(body, size)) {
     out.set(part, n);
     n += part.length;
   }
   return out;
+}
+
+/**
+ * One reusable buffer for gathering multipart bodies: `take` gives a view of it (grown as
+ * needed) while no other put holds it, else a fresh buffer; `give` hands it back once the
+ * upload is over (the SDK keeps no reference to a finished request's body).
+ */
+class GatherBuffer {
+  private buf: Uint8Array | null = null;
+  private busy = false;
+
+  take(size: number): Uint8Array {
+    if (this.busy) return new Uint8Array(size);
+    this.busy = true;
+    if (!this.buf || this.buf.length < size) this.buf = new Uint8Array(size);
+    return this.buf.subarray(0, size);
+  }
+
+  give(view: Uint8Array): void {
+    if (this.buf && view.buffer === this.buf.buffer) this.busy = false;
+  }
 }
 
 /** The body's stream, failing (before the upload can complete) when it is not exactly `size` bytes. */
