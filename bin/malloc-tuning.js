@@ -10,7 +10,7 @@
 // system time in a 1 GiB backup, 900,000 at 4 GiB; from 1 MiB up most of them reuse freed heap
 // memory. Measured (bench/timed-kloset.sh, session 9, docs/benchmarks.md): 1 GiB backup
 // 11.3–12.0 s at 128 KiB, 9.2–10.0 s at 1 MiB, 7.0–9.6 s at 2 MiB; 4 GiB 36.9 / 29.5 / 21–26 s,
-// peak 264 / 275–308 / 333–379 MiB — at 2 MiB the heap's free memory grew through the run.
+// peak 257–309 / 275–308 / 292–435 MiB — at 2 MiB the heap's free memory grew through the run.
 // glibc reads these settings only at start-up, so on Linux the command runs itself once more
 // with them set. The first process only waits: it passes on SIGTERM/SIGHUP, ignores SIGINT (the
 // terminal sends it to both), and if it is killed outright, the second one notices its IPC

@@ -113,27 +113,23 @@ static napi_value lz4_decompress_frame(napi_env env, napi_callback_info info) {
   return arr;
 }
 
-/* countBytes(data, counts) adds each byte value's count in data to counts (a Uint32Array of ≥ 256). */
-static napi_value count_bytes(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  bytes in;
-  bool is;
-  napi_typedarray_type type;
-  size_t length;
-  void *counts;
-  if (!get_bytes(env, argv[0], &in) || napi_is_typedarray(env, argv[1], &is) != napi_ok || !is ||
-      napi_get_typedarray_info(env, argv[1], &type, &length, &counts, NULL, NULL) != napi_ok || type != napi_uint32_array || length < 256)
-    return usage(env, "countBytes(data: Uint8Array, counts: Uint32Array(256))");
-  kc_count_bytes(in.data, in.len, counts);
-  return NULL;
-}
-
 static bool get_typed(napi_env env, napi_value v, napi_typedarray_type want, size_t min, void **data) {
   bool is;
   napi_typedarray_type type;
   size_t length;
   return napi_is_typedarray(env, v, &is) == napi_ok && is &&
     napi_get_typedarray_info(env, v, &type, &length, data, NULL, NULL) == napi_ok && type == want && length >= min;
+}
+
+/* countBytes(data, counts) adds each byte value's count in data to counts (a Uint32Array of ≥ 256). */
+static napi_value count_bytes(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  bytes in;
+  void *counts;
+  if (!get_bytes(env, argv[0], &in) || !get_typed(env, argv[1], napi_uint32_array, 256, &counts))
+    return usage(env, "countBytes(data: Uint8Array, counts: Uint32Array(256))");
+  kc_count_bytes(in.data, in.len, counts);
+  return NULL;
 }
 
 /* An Error shaped like Node's fs errors: code "ENOENT", message "ENOENT: no such file or

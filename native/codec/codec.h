@@ -3,6 +3,7 @@
 #define KLOSET_CODEC_H
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define KC_KEY_SIZE 32
 #define KC_WRAPPED_SIZE 40
@@ -33,7 +34,6 @@ int kc_lz4_decompress_frame(const uint8_t *in, size_t len, uint8_t *out, size_t 
 int kc_item_stat(const char *path, double nums[KC_STAT_NUMS], uint64_t big[KC_STAT_BIG]);
 /* The item's xattr names (llistxattr: NUL-terminated, back to back) into buf, or into *heap
  * (malloc'd, the caller frees it) when they do not fit → their length, or −1 with errno. */
-#include <sys/types.h>
 ssize_t kc_xattr_list(const char *path, char *buf, size_t cap, char **heap);
 
 /* byte_counts.c: adds each byte value's count in data[0, len) to counts */

@@ -54,7 +54,7 @@ describe('nativeStatItem', () => {
     expect(stat!(file).st.mtimeNsec).toBe(500_000_000);
   });
 
-  it('a list of names longer than its first buffer is read whole', () => {
+  it('a list of names longer than its first buffer is read whole', (ctx) => {
     // tmpfs keeps user xattrs in memory (ext4 holds about 4 KiB of them per file)
     const shm = '/dev/shm';
     let f: string;
@@ -63,7 +63,8 @@ describe('nativeStatItem', () => {
       writeFileSync(f, '');
       for (let i = 0; i < 60; i++) xattr.setAttributeSync(f, `user.${'n'.repeat(100)}${i}`, Buffer.from('v'));
     } catch {
-      return expect.soft(true, 'no tmpfs with user xattrs here').toBe(true);
+      ctx.skip(); // no tmpfs with user xattrs here
+      return;
     }
     try {
       const names = stat!(f).xattrNames;

@@ -39,16 +39,11 @@ export function itemStatOf(st: BigIntStats): ItemStat {
   };
 }
 
-interface NativeItemStat {
-  itemStat(path: string, nums: Float64Array, big: BigUint64Array): string[] | undefined;
-}
-
 /** lstat + user xattr names (sorted), throwing like lstatSync; undefined without the module. */
 export type StatItem = (path: string) => { st: ItemStat; xattrNames: string[] };
 
 export function nativeStatItem(): StatItem | undefined {
-  const addon = nativeCodec() as unknown as Partial<NativeItemStat> | null;
-  const call = addon?.itemStat;
+  const call = nativeCodec()?.itemStat;
   if (typeof call !== 'function') return undefined;
   // filled by each call, read at once (one walk runs on this thread at a time per call)
   const nums = new Float64Array(6);

@@ -26,10 +26,11 @@ const STAT_AHEAD = 32;
 export interface Stat { st: ItemStat; xattrNames: string[] }
 
 /** The synchronous stat: one native call when the module is built (native-stat.ts). */
-const statSync: StatItem = nativeStatItem() ?? ((path) => {
-  const st = itemStatOf(lstatSync(path, { bigint: true }));
-  return { st, xattrNames: isSymlinkStat(st) ? [] : userXattrsSync(path) };
-});
+let syncStat: StatItem | undefined;
+const statSync: StatItem = (path) => (syncStat ??= nativeStatItem() ?? ((p) => {
+  const st = itemStatOf(lstatSync(p, { bigint: true }));
+  return { st, xattrNames: isSymlinkStat(st) ? [] : userXattrsSync(p) };
+}))(path);
 
 /** An item of the walk not yet yielded, with its stat once started. */
 export interface Pending { local: string; stat?: Promise<Stat> }

@@ -34,6 +34,7 @@ import { bodySize, type ByteRange, type PutBody, type Storage, type StorageResou
 import { connectS3, type S3ClientTuning } from './client.js';
 import { httpStatus, s3ErrorCode, toS3Error } from './errors.js';
 import { BlockCache } from './block-cache.js';
+import { GatherBuffer } from './gather-buffer.js';
 import { displayLocation, type S3Options } from './options.js';
 import { retryTransient } from './retry.js';
 
@@ -177,31 +178,25 @@ export class S3Storage implements Storage {
     // uploaded (a CPU profile of a 913 MiB backup into a bucket). A stream that fails or has
     // the wrong length fails here, before any request.
     const gathered = body instanceof Uint8Array ? null : this.gather.take(size);
-    let bytes: Uint8Array;
     try {
-      bytes = body instanceof Uint8Array ? body : await collect(body, size, gathered!);
-    } catch (e) {
-      if (gathered) this.gather.give(gathered);
-      throw e;
-    }
-    const upload = new Upload({
-      client,
-      params: {
-        Bucket: this.o.bucket,
-        Key: key,
-        Body: bytes,
-        ContentLength: size,
-        ...(storageClass ? { StorageClass: storageClass as StorageClass } : {}),
-        ...this.sse,
-      },
-      partSize: PART_SIZE,
-      queueSize: PARTS_IN_FLIGHT,
-      leavePartsOnError: false, // a failed upload is aborted: nothing becomes visible
-    });
-    try {
-      await upload.done();
-    } catch (e) {
-      throw toS3Error(e, this.ctx(`uploading ${key}`));
+      const bytes = body instanceof Uint8Array ? body : await collect(body, size, gathered!);
+      const upload = new Upload({
+        client,
+        params: {
+          Bucket: this.o.bucket,
+          Key: key,
+          Body: bytes,
+          ContentLength: size,
+          ...(storageClass ? { StorageClass: storageClass as StorageClass } : {}),
+          ...this.sse,
+        },
+        partSize: PART_SIZE,
+        queueSize: PARTS_IN_FLIGHT,
+        leavePartsOnError: false, // a failed upload is aborted: nothing becomes visible
+      });
+      await upload.done().catch((e: unknown) => {
+        throw toS3Error(e, this.ctx(`uploading ${key}`));
+      });
     } finally {
       if (gathered) this.gather.give(gathered);
     }
@@ -319,27 +314,6 @@ async function collect(body: Exclude<PutBody, Uint8Array>, size: number, into?: 
     n += part.length;
   }
   return out;
-}
-
-/**
- * One reusable buffer for gathering multipart bodies: `take` gives a view of it (grown as
- * needed) while no other put holds it, else a fresh buffer; `give` hands it back once the
- * upload is over (the SDK keeps no reference to a finished request's body).
- */
-class GatherBuffer {
-  private buf: Uint8Array | null = null;
-  private busy = false;
-
-  take(size: number): Uint8Array {
-    if (this.busy) return new Uint8Array(size);
-    this.busy = true;
-    if (!this.buf || this.buf.length < size) this.buf = new Uint8Array(size);
-    return this.buf.subarray(0, size);
-  }
-
-  give(view: Uint8Array): void {
-    if (this.buf && view.buffer === this.buf.buffer) this.busy = false;
-  }
 }
 
 /** The body's stream, failing (before the upload can complete) when it is not exactly `size` bytes. */

@@ -198,7 +198,8 @@ export class FastCdc {
     try {
       for (;;) {
         const have = end - start;
-        if (have > 0) {
+        // search what arrived since the last search (all of it when the input has ended)
+        if (have > 0 && (eof || have > scanned)) {
           const len = this.boundary(buf, start, have, eof, scanned);
           if (len > 0) {
             yield copy(start, len);

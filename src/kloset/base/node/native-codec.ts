@@ -20,6 +20,12 @@ export interface NativeCodec {
   lz4DecompressFrame(frame: Uint8Array, out: Uint8Array, skipChecksum: boolean): 0 | [number, string];
   /** Adds each byte value's count in `data` to counts[0..255]. */
   countBytes(data: Uint8Array, counts: Uint32Array): void;
+  /**
+   * lstat into nums (mode, nlink, uid, gid, mtime s, mtime ns) and big (dev, ino, size), and the
+   * item's user.* xattr names (undefined: none); throws like Node's lstat. For the fs source
+   * (connectors/fs/native-stat.ts); missing from builds older than it.
+   */
+  itemStat?(path: string, nums: Float64Array, big: BigUint64Array): string[] | undefined;
 }
 
 // src/kloset/base/node/ and dist/kloset/base/node/ are both four levels below the project root.
