@@ -90,6 +90,35 @@ describe.each([['native', defaultLz4], ['wasm', wasmLz4Codec]] as [string, Codec
       expect(() => lz4Codec.decompress(frame.subarray(0, cut), data.length), `cut at ${cut}`).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
     }
   });
+  // With the content verified by the caller (every blob read), the native codec decodes blocks
+  // straight into the output; a frame that path cannot take is decoded again by the frame API.
+  it.each(samples())('%s: the same bytes when the caller verifies the content (ours and `lz4`, -BX -B4..-B7 -BD)', (_n, data) => {
+    expect(digest(lz4Codec.decompress(lz4Codec.compress(data), data.length, true))).toBe(digest(data));
+    for (const flags of [['--content-size'], ['--content-size', '-BX'], ['--content-size', '-B4'], ['--content-size', '-B5'], ['--content-size', '-B6'], ['--no-frame-crc', '--content-size']]) {
+      const frame = tool('lz4', ['-z', '-q', '-f', ...flags], data);
+      expect(digest(lz4Codec.decompress(frame, data.length, true)), flags.join(' ')).toBe(digest(data));
+    }
+  });
+  it('refuses the same damage when the caller verifies the content: cuts, trailing bytes, sizes, linked blocks', () => {
+    const data = new Uint8Array(randomBytes(200_000));
+    const frame = lz4Codec.compress(data).slice();
+    expect(() => lz4Codec.decompress(Buffer.concat([frame, Uint8Array.of(0)]), data.length, true)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    for (const cut of [7, 15, 19, 100, frame.length - 4, frame.length - 1]) {
+      expect(() => lz4Codec.decompress(frame.subarray(0, cut), data.length, true), `cut at ${cut}`).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    }
+    const text = new TextEncoder().encode('a compressible line of text\n'.repeat(10_000));
+    for (const delta of [-1, 1]) {
+      const lying = lz4Codec.compress(text).slice();
+      new DataView(lying.buffer).setBigUint64(6, BigInt(text.length + delta), true);
+      lying[14] = (lz4BlockCodec.xxh32(lying.subarray(4, 14)) >>> 8) & 0xff;
+      expect(() => lz4Codec.decompress(lying, text.length + 1, true), `declared ${delta}`).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+    }
+    const damaged = lz4Codec.compress(text).slice();
+    damaged[20]! ^= 0xff; // inside the first block's sequences
+    expect(() => lz4Codec.decompress(damaged, text.length, true)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^(INTEGRITY|CORRUPT)$/) }));
+    const linked = tool('lz4', ['-z', '-q', '-f', '-BD', '-B4', '--content-size'], new Uint8Array(300_000));
+    expect(() => lz4Codec.decompress(linked, 300_000, true)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+  });
   it('a frame that declares fewer bytes than its blocks hold is CORRUPT', () => {
     const data = new Uint8Array(100_000).fill(3);
     const frame = wasmLz4Codec.compress(data).slice();

@@ -20,8 +20,13 @@ import type { FieldDef, Schema, WireType } from './schema.js';
 
 const utf8 = new TextDecoder();
 
-/** Per schema, built once: fields by msgpack key, and each key's encoded bytes (header included). */
-interface Keys { byKey: Map<string, FieldDef>; encoded: Uint8Array[] }
+/**
+ * Per schema, built once: fields by msgpack key, each key's encoded bytes (header included),
+ * and a template with every property in declaration order, undefined, that each decoded value
+ * starts as a copy of — so every value of a schema has one shape (one hidden class for the
+ * code that reads them) whatever keys its bytes held, and in what order.
+ */
+interface Keys { byKey: Map<string, FieldDef>; encoded: Uint8Array[]; template: Record<string, unknown> }
 const keyTables = new WeakMap<Schema<unknown>, Keys>();
 
 function keysOf(schema: Schema<unknown>): Keys {
@@ -33,7 +38,9 @@ function keysOf(schema: Schema<unknown>): Keys {
       // keys are short: fixstr, or str8
       return b.length < 32 ? Uint8Array.of(0xa0 | b.length, ...b) : Uint8Array.of(0xd9, b.length, ...b);
     });
-    keyTables.set(schema, (k = { byKey: new Map(schema.fields.map((f) => [f.key, f])), encoded }));
+    const template: Record<string, unknown> = {};
+    for (const f of schema.fields) template[f.prop] = undefined;
+    keyTables.set(schema, (k = { byKey: new Map(schema.fields.map((f) => [f.key, f])), encoded, template }));
   }
   return k;
 }
@@ -81,17 +88,18 @@ class Reader {
 
   struct(schema: Schema<unknown>, path: string): Record<string, unknown> {
     const c = this.peek();
-    const out: Record<string, unknown> = {};
+    const keys = keysOf(schema);
+    const fields = schema.fields;
+    const out: Record<string, unknown> = { ...keys.template };
     if (c === 0xc0) {
       // Go decodes nil into a struct value as its zero value
       this.pos++;
-      for (const f of schema.fields) out[f.prop] = zero(f.type);
+      for (const f of fields) out[f.prop] = zero(f.type);
       return out;
     }
     const arrayLen = this.arrayHeader(c);
     if (arrayLen >= 0) {
       // a struct encoded as an array of its fields, in order; extra values skipped
-      const fields = schema.fields;
       for (let i = 0; i < fields.length; i++) {
         const f = fields[i]!;
         out[f.prop] = i < arrayLen ? this.value(f.type, path, f.key) : zero(f.type);
@@ -101,13 +109,18 @@ class Reader {
     }
     const mapLen = this.mapHeader(c);
     if (mapLen < 0) throw corrupt(`${path}: expected a map, got ${this.describe(c)}`);
-    const keys = keysOf(schema);
-    const fields = schema.fields;
-    let next = 0; // Go writes fields in declaration order: try the next one's key bytes first
+    // Go writes fields in declaration order, leaving out the empty omitempty ones: the key that
+    // comes is one of the fields after the last one read, found by comparing bytes; only a key
+    // out of that order (another writer) or unknown is decoded as a string and looked up.
+    let next = 0;
     for (let i = 0; i < mapLen; i++) {
       let f: FieldDef | undefined;
-      if (next < fields.length && this.matches(keys.encoded[next]!)) f = fields[next++];
-      else {
+      let j = next;
+      while (j < fields.length && !this.matches(keys.encoded[j]!)) j++;
+      if (j < fields.length) {
+        f = fields[j]!;
+        next = j + 1;
+      } else {
         const key = this.key();
         f = key === undefined ? undefined : keys.byKey.get(key);
         if (f) next = fields.indexOf(f) + 1;
@@ -115,7 +128,7 @@ class Reader {
       if (f) out[f.prop] = this.value(f.type, path, f.key);
       else this.skip();
     }
-    for (const f of schema.fields) if (!(f.prop in out)) out[f.prop] = zero(f.type);
+    for (const f of fields) if (out[f.prop] === undefined) out[f.prop] = zero(f.type);
     return out;
   }
 

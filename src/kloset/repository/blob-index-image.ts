@@ -1,6 +1,6 @@
 /**
- * A BlobIndex as bytes, for the local index cache: reopening a store then costs one read and a
- * rebuild of the key map instead of decrypting, decompressing and merging every state (a store
+ * A BlobIndex as bytes, for the local index cache: reopening a store then costs one read and
+ * copying the blob keys into a MacTable instead of decrypting, decompressing and merging every state (a store
  * of 100,000 files: ~1.0–1.8 s of merging, measured). The image is the index's own fields —
  * location slab, keys, packfiles, colours, configuration, states — little-endian, each array
  * with its length first. Reading it checks every length and slot number: a damaged image is
@@ -8,6 +8,7 @@
  */
 import { grown } from '../base/bytes.js';
 import { corrupt } from '../base/errors.js';
+import { MacTable } from './mac-table.js';
 
 const MAGIC = 0x4b4c4958; // "KLIX"
 const VERSION = 1;
@@ -25,8 +26,8 @@ export interface BlobIndexFields {
   slotVersion: Uint32Array<ArrayBuffer>;
   slotFlags: Uint32Array<ArrayBuffer>;
   slotNext: Int32Array<ArrayBuffer>;
-  /** blob key (type byte + MAC as char codes) → first slot */
-  heads: Map<string, number>;
+  /** (type, blob) → first slot */
+  heads: MacTable;
   snapshotKeys: Set<string>;
   packMacs: Uint8Array[];
   packBits: Uint8Array<ArrayBuffer>;
@@ -74,6 +75,15 @@ class Writer {
     this.room(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
+  }
+
+  /** a blob's type byte and MAC (bytes[offset…offset+32]): the same KEY_LENGTH bytes as its key */
+  blobAddress(type: number, bytes: Uint8Array, offset: number): void {
+    this.room(KEY_LENGTH);
+    const buf = this.buf, p = this.pos;
+    buf[p] = type;
+    for (let i = 0; i < 32; i++) buf[p + 1 + i] = bytes[offset + i]!;
+    this.pos += KEY_LENGTH;
   }
 
   /** a blob key: KEY_LENGTH one-byte chars */
@@ -132,6 +142,16 @@ class Reader {
     return this.raw(this.u32());
   }
 
+  /** Stores the next blob address and the slot after it in `table`. */
+  head(table: MacTable, top: number): void {
+    this.need(KEY_LENGTH + 4);
+    const p = this.pos;
+    const s = this.view.getUint32(p + KEY_LENGTH, true);
+    if (s >= top) throw corrupt('index cache image: head slot out of range');
+    table.setAt(this.buf[p]!, this.buf, p + 1, s);
+    this.pos += KEY_LENGTH + 4;
+  }
+
   /** a blob key (spelled out: fromCharCode over a typed array's elements is ~10× slower) */
   key(): string {
     this.need(KEY_LENGTH);
@@ -171,10 +191,10 @@ export function writeIndexImage(f: BlobIndexFields): Uint8Array {
   w.typed(f.slotFlags, f.top);
   w.typed(f.slotNext, f.top);
   w.u32(f.heads.size);
-  for (const [k, s] of f.heads) {
-    w.key(k);
+  f.heads.forEach((type, bytes, offset, s) => {
+    w.blobAddress(type, bytes, offset);
     w.u32(s);
-  }
+  });
   w.u32(f.snapshotKeys.size);
   for (const k of f.snapshotKeys) w.key(k);
   w.u32(f.packMacs.length);
@@ -223,13 +243,10 @@ export function readIndexImage(bytes: Uint8Array): BlobIndexFields {
   const slotFlags = r.typed(Uint32Array, 4, top);
   const slotNext = r.typed(Int32Array, 4, top);
   for (let s = 0; s < top; s++) if (slotNext[s]! < -1 || slotNext[s]! >= top) throw corrupt('index cache image: slot link out of range');
-  const heads = new Map<string, number>();
-  for (let n = r.u32(); n > 0; n--) {
-    const k = r.key();
-    const s = r.u32();
-    if (s >= top) throw corrupt('index cache image: head slot out of range');
-    heads.set(k, s);
-  }
+  const headCount = r.u32();
+  if (headCount > top) throw corrupt('index cache image: more blobs than locations');
+  const heads = new MacTable(headCount);
+  for (let n = headCount; n > 0; n--) r.head(heads, top);
   const snapshotKeys = new Set<string>();
   for (let n = r.u32(); n > 0; n--) snapshotKeys.add(r.key());
   const packCount = r.u32();
@@ -258,12 +275,12 @@ export function readIndexImage(bytes: Uint8Array): BlobIndexFields {
   }
   r.end();
   // every slot reachable from a head must name a known packfile
-  for (const s0 of heads.values()) {
+  heads.forEach((_type, _bytes, _offset, s0) => {
     let hops = 0;
     for (let s = s0; s !== -1; s = slotNext[s]!) {
       if (slotPack[s]! >= packCount) throw corrupt('index cache image: location names an unknown packfile');
       if (++hops > top) throw corrupt('index cache image: location chain loops');
     }
-  }
+  });
   return { count, top, freeSlot, slotPack, slotOffset, slotLength, slotVersion, slotFlags, slotNext, heads, snapshotKeys, packMacs, packBits, packInfo, coloured, config, states };
 }

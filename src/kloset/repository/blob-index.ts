@@ -17,17 +17,16 @@
  *   lookups require a declared packfile); kloset's newer SQL cache drops them eagerly, with the
  *   same observable lookups.
  *
- * Memory: a blob costs one Map entry keyed by a 33-character one-byte string (type byte + the
- * 32 MAC bytes as char codes, ~90 bytes with the Map slot, a third of a hex key's cost) whose
- * value is a small integer, plus one 28-byte slot in parallel typed arrays (packfile number,
- * offset, length, version, flags, next-slot link) for each location: measured ~115 bytes per
- * single-location blob at 1 M blobs (85 on the JS heap, 29 in the slab), up to ~140 right
- * after the slab doubles. Packfiles are interned to
- * numbers once (a few thousand per store); coloured entries and configuration are small maps.
+ * Memory, all of it in array buffers outside the JS heap: a blob costs one 37-byte slot of a
+ * MacTable (type, MAC, first location; 53–106 bytes a blob at its 35–70 % fill) plus one
+ * 28-byte slot in parallel typed arrays (packfile number, offset, length, version, flags,
+ * next-slot link) for each location. Packfiles are interned to numbers once (a few thousand per
+ * store); snapshots, coloured entries and configuration are small maps.
  */
 import { toHex } from '../base/bytes.js';
 import { corrupt } from '../base/errors.js';
 import { readIndexImage, writeIndexImage } from './blob-index-image.js';
+import { MacTable } from './mac-table.js';
 import { ET_COLOURED, ET_LOCATIONS, ET_PACKFILE, type StateMetadata, type StateStreamInput } from './state.js';
 
 /** resources.RT_PACKFILE, as a coloured type */
@@ -77,8 +76,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export class BlobIndex {
-  /** blob key → first location slot */
-  private heads = new Map<string, number>();
+  /** (type, blob) → first location slot */
+  private heads = new MacTable();
   /** keys of RT_SNAPSHOT blobs with at least one location (snapshots are few) */
   private snapshotKeys = new Set<string>();
 
@@ -194,8 +193,7 @@ export class BlobIndex {
 
   /** Where to read blob (type, mac): the first location in a declared, uncoloured packfile. */
   lookup(type: number, mac: Uint8Array): Location | undefined {
-    let s = this.heads.get(blobKey(type, mac)) ?? NONE;
-    for (; s !== NONE; s = this.slotNext[s]!) {
+    for (let s = this.heads.get(type, mac); s !== NONE; s = this.slotNext[s]!) {
       if (this.packBits[this.slotPack[s]!] === DECLARED) return this.location(s);
     }
     return undefined;
@@ -208,7 +206,7 @@ export class BlobIndex {
   /** Every recorded location of a blob, in insertion order, reachable or not (diagnostics, check). */
   locations(type: number, mac: Uint8Array): Location[] {
     const out: Location[] = [];
-    for (let s = this.heads.get(blobKey(type, mac)) ?? NONE; s !== NONE; s = this.slotNext[s]!) out.push(this.location(s));
+    for (let s = this.heads.get(type, mac); s !== NONE; s = this.slotNext[s]!) out.push(this.location(s));
     return out;
   }
 
@@ -217,9 +215,10 @@ export class BlobIndex {
     const out: Uint8Array[] = [];
     for (const k of this.snapshotKeys) {
       if (this.coloured.has(k)) continue;
-      for (let s = this.heads.get(k) ?? NONE; s !== NONE; s = this.slotNext[s]!) {
+      const mac = macFromKey(k);
+      for (let s = this.heads.get(RT_SNAPSHOT, mac); s !== NONE; s = this.slotNext[s]!) {
         if (this.packBits[this.slotPack[s]!]! & DECLARED) {
-          out.push(macFromKey(k));
+          out.push(mac);
           break;
         }
       }
@@ -290,10 +289,8 @@ export class BlobIndex {
   }
 
   private putLocation(type: number, blob: Uint8Array, pack: number, offset: number, length: number, blobVersion: number, flags: number): void {
-    const k = blobKey(type, blob);
-    const head = this.heads.get(k);
     let prev = NONE;
-    for (let s = head ?? NONE; s !== NONE; s = this.slotNext[s]!) {
+    for (let s = this.heads.get(type, blob); s !== NONE; s = this.slotNext[s]!) {
       if (this.slotPack[s] === pack) {
         this.fill(s, pack, offset, length, blobVersion, flags);
         return;
@@ -305,8 +302,8 @@ export class BlobIndex {
     this.slotNext[slot] = NONE;
     this.count++;
     if (prev === NONE) {
-      this.heads.set(k, slot);
-      if (type === RT_SNAPSHOT) this.snapshotKeys.add(k);
+      this.heads.set(type, blob, slot);
+      if (type === RT_SNAPSHOT) this.snapshotKeys.add(blobKey(type, blob));
     } else {
       this.slotNext[prev] = slot;
     }
@@ -315,19 +312,18 @@ export class BlobIndex {
   private deleteLocation(type: number, blob: Uint8Array, packfile: Uint8Array): void {
     const pack = this.findPack(packfile);
     if (pack === undefined) return;
-    const k = blobKey(type, blob);
     let prev = NONE;
-    for (let s = this.heads.get(k) ?? NONE; s !== NONE; s = this.slotNext[s]!) {
+    for (let s = this.heads.get(type, blob); s !== NONE; s = this.slotNext[s]!) {
       if (this.slotPack[s] !== pack) {
         prev = s;
         continue;
       }
       const next = this.slotNext[s]!;
       if (prev !== NONE) this.slotNext[prev] = next;
-      else if (next !== NONE) this.heads.set(k, next);
+      else if (next !== NONE) this.heads.set(type, blob, next);
       else {
-        this.heads.delete(k);
-        this.snapshotKeys.delete(k);
+        this.heads.delete(type, blob);
+        if (type === RT_SNAPSHOT) this.snapshotKeys.delete(blobKey(type, blob));
       }
       this.slotNext[s] = this.freeSlot;
       this.freeSlot = s;

@@ -8,7 +8,7 @@
  * crash leaves only unreferenced packfiles, which readers ignore.
  */
 import { InFlight } from '../base/in-flight.js';
-import { blobKey } from './blob-index.js';
+import { MacTable } from './mac-table.js';
 import type { LocationEntry, StateEntry } from './state.js';
 import { serializeState, STATE_VERSION_1_1 } from './state.js';
 import { BLOB_VERSION } from './blob-types.js';
@@ -41,13 +41,13 @@ interface Uploaded {
 export class RepositoryWriter {
   private pack: PackfileWriter | null = null;
   /**
-   * What this writer stored, by `blobKey` (33-character one-byte strings), and where: the
+   * What this writer stored (a MacTable: no heap string per blob), and where: the
    * uploaded packfiles' raw indexes (56 bytes a blob) rather than a StateEntry object with its
    * own MAC array per blob: a first backup of 100,000 small files writes 300,000 blobs, and
    * with this and the builder's EntryLog its peak fell from 822 to 510 MiB (docs/benchmarks.md,
    * session 8).
    */
-  private readonly written = new Set<string>();
+  private readonly written = new MacTable();
   private readonly uploaded: Uploaded[] = [];
   private committed = false;
   /** bytes of encoded blobs written, for progress and benchmarks */
@@ -56,7 +56,7 @@ export class RepositoryWriter {
   constructor(private readonly repo: Repository, readonly stateId: Uint8Array) {}
 
   has(type: number, mac: Uint8Array): boolean {
-    return this.repo.index.has(type, mac) || this.written.has(blobKey(type, mac));
+    return this.repo.index.has(type, mac) || this.written.has(type, mac);
   }
 
   /**
@@ -71,7 +71,7 @@ export class RepositoryWriter {
     if (this.has(type, mac)) return false;
     const encoder = this.repo.encoder;
     if (!encoder.encode) return this.store(type, mac, this.repo.codec.encode(data));
-    this.written.add(blobKey(type, mac));
+    this.written.set(type, mac, 0);
     this.encoding.add(encoder.encode(data)
       .then((encoded) => this.store(type, mac, encoded))
       .then(() => undefined, (e: unknown) => { this.failure ??= e; }));
@@ -98,7 +98,7 @@ export class RepositoryWriter {
 
   private async store(type: number, mac: Uint8Array, encoded: Uint8Array): Promise<boolean> {
     if (this.abandoned) return false; // encoded in the background after the writer was given up
-    this.written.add(blobKey(type, mac));
+    this.written.set(type, mac, 0);
     // A full packfile waiting for the upload before it: no blob goes into a new one meanwhile
     // (several chunks are stored concurrently; without this they kept filling packfiles while
     // one uploaded, and a backup held three or more at once).

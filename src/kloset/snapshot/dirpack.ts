@@ -46,19 +46,39 @@ export function decodeDirpack(bytes: Uint8Array): DirpackFrame[] {
  * dirpack chunk by chunk (a frame may straddle two chunks).
  */
 export function decodeDirpackPrefix(bytes: Uint8Array): { frames: DirpackFrame[]; used: number } {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const cursor = new DirpackCursor(bytes);
   const frames: DirpackFrame[] = [];
-  let o = 0;
-  while (o + 5 <= bytes.length) {
+  for (let f = cursor.next(); f; f = cursor.next()) frames.push(f);
+  return { frames, used: cursor.used };
+}
+
+/**
+ * The frames of `bytes` one at a time, each checked as it is reached: a listing decodes its
+ * first entries while the rest of the chunk is still bytes (parsing a 2.7 MB chunk's 8,000
+ * frames up front cost ~5 ms, and its 24,000 objects lived through every scavenge of the
+ * listing).
+ */
+export class DirpackCursor {
+  /** bytes taken by the frames given out so far */
+  used = 0;
+  private readonly dv: DataView;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** The next complete frame, or null where the bytes end (or end inside a frame). */
+  next(): DirpackFrame | null {
+    const bytes = this.bytes, o = this.used;
+    if (o + 5 > bytes.length) return null;
     const type = bytes[o]!;
-    const len = dv.getUint32(o + 1, true);
+    const len = this.dv.getUint32(o + 1, true);
     if (type !== DIRPACK_DIRECTORY && type !== DIRPACK_FILE) throw corrupt(`dirpack frame of unknown type ${type}`);
     if (len < 32 || len > MAX_FRAME) throw corrupt('dirpack frame length out of bounds');
-    if (o + 5 + len > bytes.length) break;
-    frames.push({ type, entry: bytes.subarray(o + 5, o + 5 + len - 32), mac: bytes.subarray(o + 5 + len - 32, o + 5 + len) });
-    o += 5 + len;
+    if (o + 5 + len > bytes.length) return null;
+    this.used = o + 5 + len;
+    return { type, entry: bytes.subarray(o + 5, o + 5 + len - 32), mac: bytes.subarray(o + 5 + len - 32, o + 5 + len) };
   }
-  return { frames, used: o };
 }
 
 /** An entry is a few hundred bytes; anything near this is damage. */

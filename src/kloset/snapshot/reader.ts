@@ -5,7 +5,7 @@
  */
 import { concatBytes as concat, toHex } from '../base/bytes.js';
 import { corrupt, KlosetError } from '../base/errors.js';
-import { decodeDirpackPrefix } from './dirpack.js';
+import { DirpackCursor } from './dirpack.js';
 import { decodeStruct } from '../encoding/schema.js';
 import { BlobType } from '../repository/blob-types.js';
 import type { Repository } from '../repository/repository.js';
@@ -108,9 +108,9 @@ export class SnapshotReader {
     let rest: Uint8Array = new Uint8Array(0);
     for await (const chunk of this.chunks(obj.chunks.map((c) => ({ mac: c.contentMac, length: c.length })), 0, Infinity, dir)) {
       const buf = rest.length ? concat([rest, chunk]) : chunk;
-      const { frames, used } = decodeDirpackPrefix(buf);
-      rest = buf.subarray(used);
-      for (const f of frames) yield this.frameEntry(dir, f);
+      const frames = new DirpackCursor(buf);
+      for (let f = frames.next(); f; f = frames.next()) yield this.frameEntry(dir, f);
+      rest = buf.subarray(frames.used);
     }
     if (rest.length) throw corrupt(`dirpack of ${dir} ends inside a frame`);
   }
