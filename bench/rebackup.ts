@@ -33,17 +33,24 @@ if (!existsSync(join(root, '.complete'))) {
 const keep = process.env.KEEP_STORE === '1' && existsSync(join(store, 'CONFIG'));
 if (!keep) rmSync(store, { recursive: true, force: true });
 
+// garbage-collection pauses of this thread, per run (a figure less noisy than the wall time)
+let gcMs = 0;
+new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs += e.duration; }).observe({ entryTypes: ['gc'] });
+
 async function run(label: string): Promise<void> {
   const t0 = performance.now();
   const repo = await Repository.open(new FsStorage(store), nodePrimitives, pass);
   const t1 = performance.now();
   const importer = new FsImporter(tree);
   const previous = await latestSnapshotOf(repo, importer);
+  const gc0 = gcMs, cpu0 = process.cpuUsage();
   const r = await backup(repo, importer, { previous });
   const t2 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  await new Promise((ok) => setImmediate(ok)); // the observer reports asynchronously
   await repo.close();
   const files = r.progress.files + r.progress.directories;
-  console.log(`${label}: ${files} items (${r.progress.unchanged} unchanged) in ${((t2 - t1) / 1000).toFixed(2)} s = ${Math.round(files / ((t2 - t1) / 1000))} files/s; open ${(t1 - t0).toFixed(0)} ms; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+  console.log(`${label}: ${files} items (${r.progress.unchanged} unchanged) in ${((t2 - t1) / 1000).toFixed(2)} s = ${Math.round(files / ((t2 - t1) / 1000))} files/s; open ${(t1 - t0).toFixed(0)} ms; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB; CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (all threads); GC pauses ${(gcMs - gc0).toFixed(0)} ms`);
 }
 
 if (!keep) {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { countBytes, entropy } from '../../src/kloset/base/entropy.js';
 import { nativeByteCounter } from '../../src/kloset/base/node/native-byte-counter.js';
 import { sniffContentType } from '../../src/kloset/snapshot/content-type.js';
-import { decodeDirpack, decodeDirpackPrefix, encodeDirpack } from '../../src/kloset/snapshot/dirpack.js';
+import { decodeDirpack, decodeDirpackPrefix, DirpackPieces, encodeDirpack } from '../../src/kloset/snapshot/dirpack.js';
 
 describe('entropy', () => {
   it('is 0 for constant data, ~8 for random bytes, 1 for two equiprobable values', () => {
@@ -83,5 +83,40 @@ describe('dirpack frames', () => {
     const bad = bytes.slice();
     bad[0] = 9;
     expect(() => decodeDirpack(bad)).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
+  });
+
+  it('a dirpack in pieces gives the same frames wherever the pieces are cut (1-byte pieces, cuts inside headers and MACs)', () => {
+    const frames = Array.from({ length: 40 }, (_, i) => ({ type: i % 3 ? 2 : 1, entry: randomBytes(50 + ((i * 37) % 300)), mac: randomBytes(32) }));
+    const bytes = encodeDirpack(frames);
+    const expected = frames.map((f) => `${f.type} ${f.entry.toString('hex')} ${f.mac.toString('hex')}`);
+    const cuttings: number[][] = [[1], [2, 3], [5], [7, 300, 1], [bytes.length]];
+    for (let r = 0; r < 20; r++) cuttings.push(Array.from({ length: 5 }, () => 1 + Math.floor(Math.random() * 700)));
+    for (const sizes of cuttings) {
+      const pieces = new DirpackPieces();
+      const got: string[] = [];
+      for (let o = 0, k = 0; o < bytes.length; k++) {
+        const piece = bytes.subarray(o, o + sizes[k % sizes.length]!);
+        o += piece.length;
+        pieces.push(piece);
+        for (let f = pieces.next(); f; f = pieces.next()) got.push(`${f.type} ${Buffer.from(f.entry).toString('hex')} ${Buffer.from(f.mac).toString('hex')}`);
+      }
+      expect(got, `pieces of ${sizes.join(', ')} bytes`).toEqual(expected);
+      expect(pieces.ended).toBe(true);
+    }
+    // cut short: not ended; a damaged header in a frame split across pieces: CORRUPT
+    const all = (p: DirpackPieces, ...parts: Uint8Array[]) => parts.flatMap((part) => {
+      p.push(part);
+      const out = [];
+      for (let f = p.next(); f; f = p.next()) out.push(f);
+      return out;
+    });
+    const short = new DirpackPieces();
+    expect(all(short, bytes.subarray(0, 200), bytes.subarray(200, 203))).toHaveLength(1);
+    expect(short.ended).toBe(false);
+    const bad = bytes.slice();
+    const second = 5 + frames[0]!.entry.length + 32;
+    new DataView(bad.buffer).setUint32(second + 1, 0xffffffff, true);
+    const damaged = new DirpackPieces();
+    expect(() => all(damaged, bad.subarray(0, second + 2), bad.subarray(second + 2))).toThrow(expect.objectContaining({ code: 'CORRUPT' }));
   });
 });

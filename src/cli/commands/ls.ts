@@ -2,6 +2,10 @@ import { toHex } from '../../kloset/base/bytes.js';
 import { SnapshotReader } from '../../kloset/snapshot/reader.js';
 import { openRepository, openSnapshotPath } from '../context.js';
 import { humanSize, isoTime, modeString } from '../format.js';
+import { LineOutput } from '../line-output.js';
+
+/** Entries written out on their own before batching starts: the first screenful shows at once. */
+const FIRST_PAGE = 100;
 
 /** kloset at <store> ls [<snap>[:<path>]] */
 export async function ls(store: string, args: string[]): Promise<number> {
@@ -28,8 +32,16 @@ export async function ls(store: string, args: string[]): Promise<number> {
     }
     const line = (e: typeof target) =>
       `${isoTime(e.fileInfo.modTime.sec)} ${modeString(e.fileInfo.mode)} ${(e.fileInfo.username || String(e.fileInfo.uid)).padEnd(8)} ${(e.fileInfo.groupname || String(e.fileInfo.gid)).padEnd(8)} ${humanSize(e.fileInfo.size).padStart(10)} ${e.fileInfo.name}${e.symlinkTarget ? ` -> ${e.symlinkTarget}` : ''}\n`;
-    if (target.fileInfo.mode & 0x80000000) for await (const e of snap.children(path)) process.stdout.write(line(e));
-    else process.stdout.write(line(target));
+    const out = new LineOutput(process.stdout);
+    if (target.fileInfo.mode & 0x80000000) {
+      // the first page goes out as soon as it is listed, then the rest in batches
+      let n = 0;
+      for await (const e of snap.children(path)) {
+        await out.add(line(e));
+        if (++n === FIRST_PAGE) await out.flush();
+      }
+    } else await out.add(line(target));
+    await out.flush();
     return 0;
   } finally {
     await repo.close();

@@ -5,10 +5,13 @@
  *
  *   u8 type (1 directory, 2 anything else) | u32le length (= len(entry) + 32) | entry bytes | MAC(entry)
  */
+import { concatBytes } from '../base/bytes.js';
 import { corrupt } from '../base/errors.js';
 
 export const DIRPACK_DIRECTORY = 1;
 export const DIRPACK_FILE = 2;
+/** a frame's type byte and u32le length */
+const FRAME_HEADER = 5;
 
 export interface DirpackFrame {
   type: number;
@@ -78,6 +81,70 @@ export class DirpackCursor {
     if (o + 5 + len > bytes.length) return null;
     this.used = o + 5 + len;
     return { type, entry: bytes.subarray(o + 5, o + 5 + len - 32), mac: bytes.subarray(o + 5 + len - 32, o + 5 + len) };
+  }
+}
+
+/**
+ * The frames of a dirpack that arrives in pieces (its chunks), where a frame may begin in one
+ * piece and end in a later one. Only such a frame is joined across the boundary: joining each
+ * piece to the tail of the one before copied the directory's whole dirpack once more (450 MB
+ * for a million entries) into fresh memory.
+ */
+export class DirpackPieces {
+  /** the start of a frame that the pieces so far ended inside */
+  private rest: Uint8Array = new Uint8Array(0);
+  /** the frame the current piece completed from `rest`, not given out yet */
+  private joined: DirpackFrame | null = null;
+  private cursor: DirpackCursor | null = null;
+  private piece: Uint8Array = new Uint8Array(0);
+  private start = 0;
+
+  /** Whether the pieces so far ended on a frame boundary (once their frames are all taken). */
+  get ended(): boolean {
+    return this.rest.length === 0 && !this.cursor && !this.joined;
+  }
+
+  /** Takes the next piece: `next()` then gives the frames it completes. */
+  push(piece: Uint8Array): void {
+    if (this.cursor || this.joined) throw new Error('DirpackPieces: frames of the previous piece not all taken');
+    let start = 0;
+    const rest = this.rest;
+    if (rest.length) {
+      const head = rest.length >= FRAME_HEADER ? rest : concatBytes([rest, piece.subarray(0, FRAME_HEADER - rest.length)]);
+      new DirpackCursor(head).next(); // the header's type and length checked (CORRUPT), before anything is gathered
+      if (head.length < FRAME_HEADER) {
+        this.rest = head; // a piece shorter than what was missing of the header
+        return;
+      }
+      const frameSize = FRAME_HEADER + new DataView(head.buffer, head.byteOffset, FRAME_HEADER).getUint32(1, true);
+      start = Math.min(piece.length, frameSize - rest.length);
+      const joined = concatBytes([rest, piece.subarray(0, start)]);
+      if (joined.length < frameSize) {
+        this.rest = joined; // the frame goes on into the next piece
+        return;
+      }
+      this.joined = new DirpackCursor(joined).next()!;
+    }
+    this.rest = new Uint8Array(0);
+    this.piece = piece;
+    this.start = start;
+    this.cursor = new DirpackCursor(piece.subarray(start));
+  }
+
+  /** The next frame the pushed pieces complete, or null when they have given them all. */
+  next(): DirpackFrame | null {
+    const joined = this.joined;
+    if (joined) {
+      this.joined = null;
+      return joined;
+    }
+    const cursor = this.cursor;
+    if (!cursor) return null;
+    const f = cursor.next();
+    if (f) return f;
+    this.rest = this.piece.subarray(this.start + cursor.used);
+    this.cursor = null;
+    return null;
   }
 }
 

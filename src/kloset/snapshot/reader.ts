@@ -5,7 +5,7 @@
  */
 import { concatBytes as concat, toHex } from '../base/bytes.js';
 import { corrupt, KlosetError } from '../base/errors.js';
-import { DirpackCursor } from './dirpack.js';
+import { DirpackPieces } from './dirpack.js';
 import { decodeStruct } from '../encoding/schema.js';
 import { BlobType } from '../repository/blob-types.js';
 import type { Repository } from '../repository/repository.js';
@@ -105,14 +105,12 @@ export class SnapshotReader {
 
   private async *dirpackEntries(dir: string, objectMac: Uint8Array): AsyncGenerator<VfsEntry> {
     const obj = decodeStruct(objectSchema, await this.repo.getBlob(BlobType.OBJECT, objectMac));
-    let rest: Uint8Array = new Uint8Array(0);
+    const pieces = new DirpackPieces();
     for await (const chunk of this.chunks(obj.chunks.map((c) => ({ mac: c.contentMac, length: c.length })), 0, Infinity, dir)) {
-      const buf = rest.length ? concat([rest, chunk]) : chunk;
-      const frames = new DirpackCursor(buf);
-      for (let f = frames.next(); f; f = frames.next()) yield this.frameEntry(dir, f);
-      rest = buf.subarray(frames.used);
+      pieces.push(chunk);
+      for (let f = pieces.next(); f; f = pieces.next()) yield this.frameEntry(dir, f);
     }
-    if (rest.length) throw corrupt(`dirpack of ${dir} ends inside a frame`);
+    if (!pieces.ended) throw corrupt(`dirpack of ${dir} ends inside a frame`);
   }
 
   /**
