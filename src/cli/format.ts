@@ -10,6 +10,9 @@ export function humanSize(n: number | bigint): string {
   return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
 }
 
+/** the last time isoTime formatted, and its text */
+let lastSec = NaN, lastIso = '';
+
 /** UTC time to the second, as ISO 8601 (`2023-11-14T22:13:20Z`). */
 export function isoTime(sec: number): string {
   // listings format one time per entry, and neighbours often share theirs: the last is kept
@@ -17,7 +20,6 @@ export function isoTime(sec: number): string {
   lastSec = sec;
   return (lastIso = new Date(sec * 1000).toISOString().slice(0, -5) + 'Z'); // whole seconds: always ".000Z"
 }
-let lastSec = NaN, lastIso = '';
 
 /** Go FileMode as `ls -l` shows it (drwxr-xr-x, lrwxrwxrwx…). */
 export function modeString(mode: number): string {

@@ -52,7 +52,8 @@ function keysOf(schema: Schema<unknown>): Keys {
  */
 function freshObjectOf(schema: Schema<unknown>): () => Record<string, unknown> {
   const props = schema.fields.map((f) => f.prop);
-  if (props.every((p) => /^[A-Za-z_$][\w$]*$/.test(p))) {
+  // identifiers only, and never __proto__ (in a literal it would set the prototype, not a property)
+  if (props.every((p) => /^[A-Za-z_$][\w$]*$/.test(p) && p !== '__proto__')) {
     try {
       return new Function(`return function fresh() { return { ${props.map((p) => `${p}: undefined`).join(', ')} }; };`)() as () => Record<string, unknown>;
     } catch {
