@@ -1,12 +1,12 @@
 // Loaded with `node --import` (e.g. NODEFLAGS="--import $PWD/bench/heap-probe.mjs" with
-// bench/timed-kloset.sh): samples process.memoryUsage() every 20 ms in the CLI's tuned child
-// and appends, at exit, the sample taken at the highest RSS to $KLOSET_HEAP_FILE — where a
+// bench/timed-kloset.sh): samples process.memoryUsage() every 20 ms in the CLI's process (not
+// the key derivation's child, which is forked without it) and appends, at exit, the sample taken at the highest RSS to $KLOSET_HEAP_FILE — where a
 // peak's memory is: V8 heap (total / used), external memory and array buffers, in MiB.
 import { appendFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 
 const file = process.env.KLOSET_HEAP_FILE;
-if (file && isMainThread && process.env.KLOSET_REEXECED === '1') {
+if (file && isMainThread) {
   let peak = process.memoryUsage();
   let peakAt = 0;
   setInterval(() => {

@@ -1,6 +1,6 @@
 // Live objects of a V8 heap snapshot by constructor, largest first: count and self size.
 // Take the snapshot with `node --heapsnapshot-signal=SIGUSR2 bin/kloset.js …` and
-// `kill -USR2 <pid of the tuned child>` mid-run, then:
+// `kill -USR2 <pid of the kloset process>` mid-run, then:
 //
 //   node --max-old-space-size=4000 bench/heap-summary.mjs Heap.*.heapsnapshot [rows]
 //

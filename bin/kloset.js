@@ -3,21 +3,21 @@
 // the test command run), or the TypeScript sources through tsx's loader when there is no build
 // (or KLOSET_FROM_SOURCES=1). Running compiled JS saves ~0.3 s of start-up and ~40 MB per run.
 import { existsSync } from 'node:fs';
-import { reexecWithMallocTuning } from './malloc-tuning.js';
+import { tuneProcess } from './process-tuning.js';
 
-if (!(await reexecWithMallocTuning())) {
-  const built = new URL('../dist/cli/main.js', import.meta.url);
-  if (existsSync(built) && process.env.KLOSET_FROM_SOURCES !== '1') {
-    // `at <store> …` unlocks the store (unless it is plaintext): the key derivation's process
-    // starts now, while the CLI's modules load (~0.2 s), rather than after them
-    if (process.argv[2] === 'at') {
-      const { prestartKdfProcess } = await import(new URL('../dist/kloset/crypto/node/kdf-worker.js', import.meta.url).href);
-      prestartKdfProcess();
-    }
-    await import(built.href);
-  } else {
-    const { register } = await import('tsx/esm/api');
-    register();
-    await import('../src/cli/main.ts');
+// malloc settings and V8 flags first, before the modules that allocate and compile
+tuneProcess();
+const built = new URL('../dist/cli/main.js', import.meta.url);
+if (existsSync(built) && process.env.KLOSET_FROM_SOURCES !== '1') {
+  // `at <store> …` unlocks the store (unless it is plaintext): the key derivation's process
+  // starts now, while the CLI's modules load (~0.2 s), rather than after them
+  if (process.argv[2] === 'at') {
+    const { prestartKdfProcess } = await import(new URL('../dist/kloset/crypto/node/kdf-worker.js', import.meta.url).href);
+    prestartKdfProcess();
   }
+  await import(built.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
 }

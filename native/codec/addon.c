@@ -191,6 +191,15 @@ static napi_value item_stat(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* tuneMalloc(mmapThreshold, arenaMax) → 1 applied, 0 not glibc, −1 refused (see malloc_tuning.c) */
+static napi_value tune_malloc(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t threshold, arenas;
+  if (napi_get_value_int32(env, argv[0], &threshold) != napi_ok || napi_get_value_int32(env, argv[1], &arenas) != napi_ok)
+    return usage(env, "tuneMalloc(mmapThreshold: number, arenaMax: number)");
+  return number(env, kc_tune_malloc(threshold, arenas));
+}
+
 static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
@@ -209,5 +218,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "lz4DecompressFrame", lz4_decompress_frame);
   export_fn(env, exports, "countBytes", count_bytes);
   export_fn(env, exports, "itemStat", item_stat);
+  export_fn(env, exports, "tuneMalloc", tune_malloc);
   return exports;
 }

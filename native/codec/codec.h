@@ -38,4 +38,8 @@ ssize_t kc_xattr_list(const char *path, char *buf, size_t cap, char **heap);
 
 /* byte_counts.c: adds each byte value's count in data[0, len) to counts */
 void kc_count_bytes(const uint8_t *data, size_t len, uint32_t counts[256]);
+
+/* malloc_tuning.c: glibc's M_MMAP_THRESHOLD and M_ARENA_MAX (a value ≤ 0 leaves that one alone)
+ * → 1 applied, 0 not glibc (nothing to do), −1 glibc refused a value */
+int kc_tune_malloc(int mmap_threshold, int arena_max);
 #endif

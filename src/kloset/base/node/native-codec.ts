@@ -26,6 +26,12 @@ export interface NativeCodec {
    * (connectors/fs/native-stat.ts); missing from builds older than it.
    */
   itemStat?(path: string, nums: Float64Array, big: BigUint64Array): string[] | undefined;
+  /**
+   * glibc's M_MMAP_THRESHOLD and M_ARENA_MAX through mallopt (≤ 0 leaves one alone) → 1 applied,
+   * 0 not glibc, −1 refused. bin/process-tuning.js calls it before the CLI loads; missing from
+   * builds older than it.
+   */
+  tuneMalloc?(mmapThreshold: number, arenaMax: number): number;
 }
 
 // src/kloset/base/node/ and dist/kloset/base/node/ are both four levels below the project root.

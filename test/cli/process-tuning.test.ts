@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain JS beside the `kloset` entry point, without type declarations
+import { mallocSettingsFor } from '../../bin/process-tuning.js';
+// @ts-expect-error plain JS beside the `kloset` entry point, without type declarations
+import { v8FlagsFor } from '../../bin/v8-tuning.js';
+
+const tuning = fileURLToPath(new URL('../../bin/process-tuning.js', import.meta.url));
+
+/** tuneProcess(args) in a fresh Node with `env`: what it reports it applied. */
+function tuneIn(args: string[], env: Record<string, string | undefined> = {}) {
+  const script = `import(${JSON.stringify(tuning)}).then((m) => console.log(JSON.stringify(m.tuneProcess(${JSON.stringify(args)}))))`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, MALLOC_ARENA_MAX: undefined, MALLOC_MMAP_THRESHOLD_: undefined, KLOSET_MALLOC_TUNING: undefined, KLOSET_V8_TUNING: undefined, ...env } });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as { malloc: { arenaMax: number; mmapThreshold: number } | string; v8Flags: string[] };
+}
+
+describe('malloc settings per command', () => {
+  it('fixes the mmap threshold only for the commands that encode data', () => {
+    for (const args of [['at', '/s', 'backup', '/d'], ['at', '@store', 'sync', 'to', '/t']]) {
+      expect(mallocSettingsFor(args)).toEqual({ arenaMax: 2, mmapThreshold: 1048576 });
+    }
+    for (const args of [['at', '/s', 'restore', '-to', '/o', 'abcd'], ['at', '/s', 'cat', 'x:/f'], ['store', 'ls'], []]) {
+      expect(mallocSettingsFor(args)).toEqual({ arenaMax: 2, mmapThreshold: 0 });
+    }
+  });
+
+  it.runIf(process.platform === 'linux')('applies them in-process through mallopt, leaving a value the user set alone', () => {
+    // glibc's mallopt answers 1 only when it took the value: a refused one reports so
+    expect(tuneIn(['at', '/s', 'backup', '/d']).malloc).toEqual({ arenaMax: 2, mmapThreshold: 1048576 });
+    expect(tuneIn(['at', '/s', 'ls']).malloc).toEqual({ arenaMax: 2, mmapThreshold: 0 });
+    expect(tuneIn(['at', '/s', 'backup', '/d'], { MALLOC_MMAP_THRESHOLD_: '131072' }).malloc).toEqual({ arenaMax: 2, mmapThreshold: 0 });
+    expect(tuneIn(['at', '/s', 'backup', '/d'], { MALLOC_ARENA_MAX: '4' }).malloc).toEqual({ arenaMax: 0, mmapThreshold: 1048576 });
+    expect(tuneIn(['at', '/s', 'backup', '/d'], { KLOSET_MALLOC_TUNING: '0' }).malloc).toBe('turned off by KLOSET_MALLOC_TUNING=0');
+  });
+
+  it('says why when the native codec cannot be loaded', () => {
+    const r = tuneIn(['at', '/s', 'backup', '/d'], { KLOSET_NATIVE_CODEC: '/nonexistent/kloset_codec.node' });
+    expect(r.malloc).toMatch(process.platform === 'linux' ? /^no native codec: / : /not Linux/);
+  });
+});
+
+describe('V8 flags (bin/v8-tuning.js)', () => {
+  it('adds the interrupt budget unless the command line sets one or KLOSET_V8_TUNING=0', () => {
+    expect(v8FlagsFor([], {})).toEqual(['--interrupt-budget=1081344']);
+    expect(v8FlagsFor(['--interrupt-budget=67584'], {})).toEqual([]);
+    expect(v8FlagsFor(['--max-old-space-size=4096'], {})).toEqual(['--interrupt-budget=1081344']);
+    expect(v8FlagsFor([], { KLOSET_V8_TUNING: '0' })).toEqual([]);
+  });
+
+  it('sets them in the running process', () => {
+    expect(tuneIn(['at', '/s', 'ls']).v8Flags).toEqual(['--interrupt-budget=1081344']);
+    expect(tuneIn(['at', '/s', 'ls'], { KLOSET_V8_TUNING: '0' }).v8Flags).toEqual([]);
+  });
+});
