@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FsDestination } from '../../src/connectors/fs/destination.js';
@@ -57,6 +57,39 @@ describe.each([['synchronous calls', undefined], ['thread pool', -1]] as const)(
     }
     await expect(d.writeFile(['half'], entry('half', 2000), failing())).rejects.toThrow('damaged chunk');
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a file already at the name is replaced whole, and kept as it was when the new content fails', async () => {
+    const dir = join(work.path, `over${slowMs ?? ''}`);
+    mkdirSync(dir, { recursive: true });
+    const old = randomBytes(5000);
+    writeFileSync(join(dir, 'f'), old);
+    const d = new FsDestination(dir, slowMs);
+    async function* failing() {
+      yield new Uint8Array(100);
+      throw new Error('damaged chunk');
+    }
+    await expect(d.writeFile(['f'], entry('f', 200), failing())).rejects.toThrow('damaged chunk');
+    expect(sha(readFileSync(join(dir, 'f')))).toBe(sha(old)); // not truncated, not half-written
+    expect(readdirSync(dir)).toEqual(['f']); // and no temporary name left behind
+    const data = randomBytes(3000);
+    await d.writeFile(['f'], entry('f', 3000), pieces(data, 1000));
+    expect(sha(readFileSync(join(dir, 'f')))).toBe(sha(data));
+    expect(readdirSync(dir)).toEqual(['f']);
+  });
+
+  it('a symlink at the name is replaced by the file, and what it points to is not written', async () => {
+    const dir = join(work.path, `link${slowMs ?? ''}`);
+    mkdirSync(dir, { recursive: true });
+    const outside = join(work.path, `outside${slowMs ?? ''}`);
+    writeFileSync(outside, 'keep me');
+    symlinkSync(outside, join(dir, 'f'));
+    const d = new FsDestination(dir, slowMs);
+    const data = randomBytes(2000);
+    await d.writeFile(['f'], entry('f', 2000), pieces(data, 500));
+    expect(lstatSync(join(dir, 'f')).isFile()).toBe(true);
+    expect(sha(readFileSync(join(dir, 'f')))).toBe(sha(data));
+    expect(readFileSync(outside, 'utf8')).toBe('keep me');
   });
 });
 

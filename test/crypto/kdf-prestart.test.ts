@@ -1,7 +1,9 @@
 /**
  * The KDF child started ahead of need (prestartKdfProcess, which the CLI calls for `at <store>`
  * commands): the next derivation uses it and gets the same key, and an unused one never keeps
- * a process alive nor outlives it.
+ * a process alive nor outlives it. And a derivation started early (startDerivationEarly, which
+ * the CLI starts before loading its modules): taken only by a request with the same parameters
+ * and passphrase, never keeping a process alive when nobody takes it.
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -83,6 +85,45 @@ describe('prestartKdfProcess', () => {
     const pid = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
     expect(alive(pid)).toBe(true);
     child.kill('SIGKILL');
+    expect(await gone(pid, 5_000)).toBe(true);
+  }, 30_000);
+});
+
+describe('startDerivationEarly', () => {
+  const REF = "const ref = async (p, pass) => Buffer.from(await (await import('./src/kloset/crypto/kdf.ts')).deriveKey(p, pass)).toString('hex');";
+  it('gives its key to the next derivation with the same parameters and passphrase, and only to it', async () => {
+    const r = await run(`${WORKER} ${PARAMS} ${REF}
+      const enc = (s) => new TextEncoder().encode(s);
+      const hex = (k) => Buffer.from(k).toString('hex');
+      // same parameters and passphrase: the early result (it was under way before the request)
+      w.startDerivationEarly(params, enc('right'));
+      console.log(w.earlyDerivationPending());
+      const a = await w.deriveKeyWithBackend(params, enc('right'));
+      console.log(a.backend, hex(a.key) === await ref(params, enc('right')));
+      // another passphrase: the early one is dropped, the request derives its own key
+      w.startDerivationEarly(params, enc('right'));
+      const b = await w.deriveKeyWithBackend(params, enc('wrong'));
+      console.log(hex(b.key) === await ref(params, enc('wrong')));
+      // another salt: the same
+      w.startDerivationEarly(params, enc('right'));
+      const other = { ...params, salt: new Uint8Array(16).fill(8) };
+      const c = await w.deriveKeyWithBackend(other, enc('right'));
+      console.log(hex(c.key) === await ref(other, enc('right')));
+      // taken once: the next request derives afresh
+      const d = await w.deriveKeyWithBackend(params, enc('right'));
+      console.log(hex(d.key) === await ref(params, enc('right')), w.earlyDerivationPending());`);
+    expect(r.code).toBe(0);
+    expect(r.lines).toEqual(['true', 'native true', 'true', 'true', 'true false']);
+  }, 60_000);
+
+  it('one nobody takes keeps no process alive and leaves no child behind', async () => {
+    const r = await run(`${WORKER} ${PARAMS}
+      w.startDerivationEarly(params, new TextEncoder().encode('pass'));
+      const cp = await import('node:child_process');
+      console.log(cp.execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' }).trim());`);
+    expect(r.code).toBe(0);
+    const pid = Number(r.lines.at(-1));
+    expect(pid).toBeGreaterThan(0);
     expect(await gone(pid, 5_000)).toBe(true);
   }, 30_000);
 });

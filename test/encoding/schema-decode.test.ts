@@ -66,6 +66,36 @@ const ROOT_DD = `c4 20 ${rep('dd', 32)}`;
 const DESCRIPTOR = { version: 0, order: 50, count: 0, root: filled(0xdd) };
 
 describe('decoder leniency (as Go’s)', () => {
+  it('decodes keys in any order, subset and repetition to the same value, with one property order', () => {
+    // Go's order (the generated in-order decoder) and every other order (the generic loop the
+    // in-order one hands over to, possibly after reading some values) must agree
+    const pairs: [string, string][] = [
+      ['version', `${K.version} 05`],
+      ['contentMac', `${K.contentMAC} c4 20 ${rep('ab', 32)}`],
+      ['length', `${K.length} cd 12 34`],
+      ['entropy', `${K.entropy} cb 3f f8 00 00 00 00 00 00`],
+      ['flags', `${K.flags} 03`],
+    ];
+    const full = { version: 5, contentMac: filled(0xab), length: 0x1234, entropy: 1.5, flags: 3 };
+    const zeroOf = { version: 0, contentMac: new Uint8Array(32), length: 0, entropy: 0, flags: 0 };
+    const props = chunkSchema.fields.map((f) => f.prop);
+    const orders = [[0, 1, 2, 3, 4], [1, 0, 2, 3, 4], [0, 1, 2, 4, 3], [4, 3, 2, 1, 0], [0, 2, 4], [2, 0], [3], [0, 1, 3, 2, 4]];
+    for (const order of orders) {
+      const hexMap = `${(0x80 | order.length).toString(16)} ${order.map((i) => pairs[i]![1]).join(' ')}`;
+      const d = dec(chunkSchema, hexMap) as unknown as Record<string, unknown>;
+      const want: Record<string, unknown> = { ...zeroOf };
+      for (const i of order) want[pairs[i]![0]] = (full as Record<string, unknown>)[pairs[i]![0]];
+      expect(d, order.join(',')).toEqual(want);
+      expect(Object.keys(d), order.join(',')).toEqual(props);
+    }
+    // a repeated key: the last value wins (vmihailenco/msgpack), whichever decoder sees it
+    expect(dec(chunkSchema, '83', K.version, '05', K.length, '07', K.version, '09')).toEqual({ ...zeroOf, version: 9, length: 7 });
+    // an unknown key between known ones, after some values were read in order
+    expect(dec(chunkSchema, '84', K.version, '05', K.length, '07', 'a3 7a 7a 7a', '01', K.flags, '02')).toEqual({ ...zeroOf, version: 5, length: 7, flags: 2 });
+    // damage after the in-order values is still an error, not a partial value
+    expectCorrupt(() => dec(chunkSchema, '83', K.version, '05', K.length, '07', K.flags));
+  });
+
   it('skips unknown keys, whatever their value, in any position and order', () => {
     const d = dec(
       btreeDescriptorSchema,

@@ -1,9 +1,12 @@
 /**
  * Restores into a local folder. Every path component below the target is created by us and
  * checked with lstat: an existing symlink or file where a directory is needed is an error, never
- * followed. Files are written to a temporary name and renamed into place, so a restore never
- * writes through a symlink that already sits at the destination name. Modes, mtimes (ns), and,
- * when running as root, ownership are applied; directory times are set last.
+ * followed. A file is created exclusively at its name (O_CREAT|O_EXCL, which never follows a
+ * symlink); when something is already there, the file is written to a temporary name and
+ * renamed over it, so a restore never writes through a symlink at the destination name and an
+ * existing file is replaced whole or not at all. A file this restore created and could not
+ * finish is removed. Modes, mtimes (ns), and, when running as root, ownership are applied;
+ * directory times are set last.
  */
 import { closeSync, fchmodSync, fchownSync, futimesSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { chmod, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
@@ -114,23 +117,28 @@ export class FsDestination implements Destination {
 
   async writeFile(rel: readonly string[], e: VfsEntry, content: AsyncIterable<Uint8Array>): Promise<void> {
     const p = await this.local(rel, true);
-    const tmp = `${p}.kloset-${process.pid}-${Math.random().toString(36).slice(2)}`;
     const fi = e.fileInfo;
     const perm = posixPermFromGo(fi.mode);
     // Every call below is a thread-pool round trip, and a restore of small files is bound by
     // them: a file is created with its final permissions when the umask keeps them (no
-    // special bits), and owned by us already needs no chown. The temporary name is never the
+    // special bits), and owned by us already needs no chown. A temporary name is never the
     // file's own, and its permissions are no wider than the final ones.
     const createdRight = (perm & ~0o777) === 0 && (perm & this.umask) === 0;
     const ownedRight = !this.asRoot || (Number(fi.uid) === this.uid && Number(fi.gid) === this.gid && !this.setgidDirs.has(dirname(p)));
     // One handle for content and metadata (no stream machinery, no path lookups per call);
-    // 'wx' never opens something that already exists at the temporary name. A small file's
-    // calls are synchronous while the filesystem answers fast (SyncGate): on this VM kind five
-    // thread-pool round trips per file cost the event loop ~0.5 ms, the same calls made
-    // synchronously a fraction of that.
+    // 'wx' never opens something that already exists. A small file's calls are synchronous
+    // while the filesystem answers fast (SyncGate): on this VM kind five thread-pool round
+    // trips per file cost the event loop ~0.5 ms, the same calls made synchronously a fraction
+    // of that.
     const calls = fi.size <= SYNC_FILE_MAX && !this.gate.usingThreadPool ? this.syncCalls : asyncCalls;
     if (calls === asyncCalls) this.gate.tookPool();
-    const f = await calls.open(tmp, createdRight ? perm : 0o600);
+    const mode = createdRight ? perm : 0o600;
+    // Into a fresh name directly (the usual case: a restore into an empty folder), which spares
+    // a rename per file — 4,050 of them in the 1 GiB benchmark, each a directory update; over
+    // an existing name through a temporary one, renamed over it at the end.
+    const direct = await openExclusive(calls, p, mode);
+    const path = direct ? p : `${p}.kloset-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const f = direct ?? await calls.open(path, mode);
     try {
       try {
         for await (const chunk of content) {
@@ -143,9 +151,9 @@ export class FsDestination implements Destination {
       } finally {
         await f.close();
       }
-      await calls.rename(tmp, p);
+      if (!direct) await calls.rename(path, p);
     } catch (err) {
-      await rm(tmp, { force: true });
+      await rm(path, { force: true }); // ours either way: created by this call
       throw err;
     }
   }
@@ -200,6 +208,16 @@ export class FsDestination implements Destination {
     }
     await chmod(p, posixPermFromGo(fi.mode));
     await utimes(p, t, t);
+  }
+}
+
+/** The file created at `path` by `calls.open`, or null when something already has that name. */
+async function openExclusive(calls: FileCalls, path: string, mode: number): Promise<OpenFile | null> {
+  try {
+    return await calls.open(path, mode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return null;
+    throw e;
   }
 }
 
