@@ -61,6 +61,8 @@ const xattr = () => (xattrLib ??= createRequire(import.meta.url)('@napi-rs/xattr
 
 export class FsDestination implements Destination {
   readonly root: string;
+  /** writeFile writes each piece before it asks for the next and keeps none */
+  readonly consumesChunks = true;
   private readonly dirs: { path: string; e: VfsEntry }[] = [];
   private readonly asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   private readonly uid = process.geteuid?.() ?? -1;

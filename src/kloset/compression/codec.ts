@@ -19,8 +19,11 @@ export interface Codec {
    * `maxSize` bytes is refused (CORRUPT), so hostile input cannot force a large allocation.
    * `contentVerified`: the caller checks the output against a MAC of its own right after (a
    * blob's address), so a frame's content checksum, weaker and redundant, may be skipped.
+   * `alloc`: where the output goes (n bytes, contents undefined) for a codec that knows the
+   * output's size before writing it — recycled memory instead of a fresh allocation; others
+   * ignore it.
    */
-  decompress(data: Uint8Array, maxSize: number, contentVerified?: boolean): Uint8Array;
+  decompress(data: Uint8Array, maxSize: number, contentVerified?: boolean, alloc?: (n: number) => Uint8Array): Uint8Array;
 }
 
 export type CodecRegistry = ReadonlyMap<string, Codec>;

@@ -9,6 +9,7 @@ import { ownsItsBuffer } from '../base/bytes.js';
 import { entropy } from '../base/entropy.js';
 import { parseHashingAlgorithm } from '../hashing/mac.js';
 import { BlobCodec } from '../repository/blob-codec.js';
+import { BufferPool } from './buffer-pool.js';
 import type { Configuration } from '../repository/config.js';
 import { nodePrimitives } from './primitives.js';
 
@@ -16,23 +17,32 @@ const { config, key, macKey } = workerData as { config: Configuration; key: Uint
 const codec = new BlobCodec(nodePrimitives, config, key);
 const mac = await nodePrimitives.macs(parseHashingAlgorithm(config.hashing.algorithm), macKey);
 
-interface Job { id: number; data: Uint8Array; recycle?: boolean; decode?: { maxSize: number; address: Uint8Array }; encodeOnly?: boolean }
+interface Job { id: number; data: Uint8Array; recycle?: boolean; decode?: { maxSize: number; address: Uint8Array }; encodeOnly?: boolean; spares?: ArrayBuffer[] }
+
+/**
+ * Memory for decoded chunks: the main thread sends back (a job's `spares`) the buffers of
+ * chunks it is done with, and the next decodes write into them instead of fresh memory.
+ */
+const outputs = new BufferPool();
+const outputOf = (n: number) => outputs.take(n);
 
 /**
  * Answers a job, moving the result's buffer (a copy first when it is a view) and, for a job
  * whose input is a pooled buffer (`recycle`), the input too, for the pool to give out again.
  */
 function reply(m: Job, data: Uint8Array, extra: { mac?: Uint8Array; entropy?: number } = {}): void {
-  const owned = ownsItsBuffer(data) ? data : data.slice();
+  // a decoded chunk in a pooled buffer moves as the view it is (the buffer may be larger)
+  const owned = ownsItsBuffer(data) || outputs.owns(data) ? data : data.slice();
   const back = m.recycle && m.data.buffer !== owned.buffer ? m.data : undefined;
   const transfer = back ? [owned.buffer as ArrayBuffer, back.buffer as ArrayBuffer] : [owned.buffer as ArrayBuffer];
   parentPort!.postMessage({ id: m.id, data: owned, input: back, ...extra }, transfer);
 }
 
 parentPort!.on('message', (m: Job) => {
+  for (const b of m.spares ?? []) outputs.give(b);
   try {
     if (m.encodeOnly) reply(m, codec.encode(m.data));
-    else if (m.decode) reply(m, codec.decodeVerified(m.data, m.decode.maxSize, mac, m.decode.address));
+    else if (m.decode) reply(m, codec.decodeVerified(m.data, m.decode.maxSize, mac, m.decode.address, outputOf));
     else reply(m, codec.encode(m.data), { mac: mac.sum(m.data), entropy: entropy(m.data, nodePrimitives.countBytes) });
   } catch (e) {
     // the code crosses the thread boundary so INTEGRITY/CORRUPT/AUTH stay what they are

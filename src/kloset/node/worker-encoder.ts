@@ -10,7 +10,7 @@ import { ownsItsBuffer } from '../base/bytes.js';
 import { KlosetError, type ErrorCode } from '../base/errors.js';
 import type { Configuration } from '../repository/config.js';
 import type { BlobEncoder, EncoderFactory, PreparedBlob } from '../repository/encoder.js';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool, MAX_SPARE_BYTES, MIN_POOLED } from './buffer-pool.js';
 
 /**
  * Blobs smaller than this are encoded inline: posting one costs about as much as encoding it
@@ -27,7 +27,8 @@ export const workerEncoderFactory: EncoderFactory = (config, key, macKey, inline
   const n = Number(process.env.KLOSET_ENCODER_THREADS ?? Math.max(1, availableParallelism() - 1));
   if (!(n >= 1)) return inline;
   const pool = new BufferPool();
-  const workers = Array.from({ length: n }, () => oneWorker(config, key, macKey, inline, pool));
+  const outputs = new DecodedOutputs();
+  const workers = Array.from({ length: n }, () => oneWorker(config, key, macKey, inline, pool, outputs));
   const load = new Array<number>(n).fill(0);
   /** Runs a job on the least loaded worker. */
   const onLeastLoaded = <T>(job: (w: BlobEncoder) => Promise<T>): Promise<T> => {
@@ -40,6 +41,7 @@ export const workerEncoderFactory: EncoderFactory = (config, key, macKey, inline
     prepare: (data, handOver) => onLeastLoaded((w) => w.prepare(data, handOver)),
     buffer: (size) => pool.take(size),
     decode: (stored, maxSize, address) => onLeastLoaded((w) => w.decode!(stored, maxSize, address)),
+    recycle: (decoded) => outputs.recycle(decoded),
     encode: (data) => onLeastLoaded((w) => w.encode!(data)),
     warm() {
       for (const w of workers) w.warm!();
@@ -54,7 +56,7 @@ export const workerEncoderFactory: EncoderFactory = (config, key, macKey, inline
  * One worker, started on first use (read-only processes never start one) and stopped after a
  * second without work, so it never holds a finished process open.
  */
-function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8Array, inline: BlobEncoder, pool: BufferPool): BlobEncoder {
+function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8Array, inline: BlobEncoder, pool: BufferPool, outputs: DecodedOutputs): BlobEncoder {
   const fallback = inline;
   let worker: Worker | null = null;
   /** the current worker has loaded its modules and said so (its `{ ready }` message); reset by `start` */
@@ -146,7 +148,7 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
    * Posts a job. `data` itself moves to the worker when `move` (the caller gave it up), else a
    * copy goes and `data` is kept to run the job inline (`redo`) should the worker die.
    */
-  const post = <T>(w: Worker, job: object, data: Uint8Array, move: boolean, redo: (d: Uint8Array) => Promise<T>, answer: (m: WorkerAnswer) => T): Promise<T> => {
+  const post = <T>(w: Worker, job: { spares?: ArrayBuffer[] | undefined; [k: string]: unknown }, data: Uint8Array, move: boolean, redo: (d: Uint8Array) => Promise<T>, answer: (m: WorkerAnswer) => T): Promise<T> => {
     let sent = data;
     if (!move) {
       sent = pool.take(data.length);
@@ -158,7 +160,7 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
     return new Promise<T>((resolve, reject) => {
       waiting.set(id, { data: move ? null : data, bytes: data.length, redo: (d) => redo(d).then(resolve, reject), resolve: (m) => resolve(answer(m)), reject });
       queuedBytes += data.length;
-      w.postMessage({ ...job, id, data: sent, recycle }, [sent.buffer as ArrayBuffer]);
+      w.postMessage({ ...job, id, data: sent, recycle }, [sent.buffer as ArrayBuffer, ...(job.spares ?? [])]);
     });
   };
 
@@ -187,7 +189,8 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
       // the worker as is; a view into a larger one (a block cache) is copied. A view covering
       // a whole buffer can only be one made for this read: a packfile is always larger than
       // any of its blobs (Storage contract).
-      return post(w, { decode: { maxSize, address } }, stored, ownsItsBuffer(stored), (d) => fallback.decode!(d, maxSize, address), (m) => m.data!);
+      // memory of chunks the caller is done with goes along, for the worker to decode into
+      return post(w, { decode: { maxSize, address }, spares: outputs.spares() }, stored, ownsItsBuffer(stored), (d) => fallback.decode!(d, maxSize, address), (m) => outputs.adopt(m.data!));
     },
     encode(data) {
       // Even a 200-byte entry is worth posting: its inline encoding (a key wrap, two AES key
@@ -207,6 +210,40 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
     },
   };
 }
+
+/**
+ * Decoded chunks' memory on its way back to the workers: `adopt` notes the buffers decodes
+ * returned, `recycle` takes back one the caller is done with, and `spares` hands a few to the
+ * next decode job. Bounded: beyond MAX_SPARE_BYTES a recycled buffer is left to the collector.
+ */
+class DecodedOutputs {
+  private readonly decoded = new WeakSet<ArrayBuffer>();
+  private readonly waiting: ArrayBuffer[] = [];
+  private waitingBytes = 0;
+
+  adopt(view: Uint8Array): Uint8Array {
+    if (view.byteOffset === 0 && view.buffer.byteLength >= MIN_POOLED) this.decoded.add(view.buffer as ArrayBuffer);
+    return view;
+  }
+
+  recycle(view: Uint8Array): void {
+    const buf = view.buffer as ArrayBuffer;
+    if (view.byteOffset !== 0 || !this.decoded.has(buf) || this.waitingBytes + buf.byteLength > MAX_SPARE_BYTES) return;
+    this.decoded.delete(buf); // given back once: a second recycle of it is ignored
+    this.waiting.push(buf);
+    this.waitingBytes += buf.byteLength;
+  }
+
+  spares(): ArrayBuffer[] | undefined {
+    if (!this.waiting.length) return undefined;
+    const out = this.waiting.splice(0, SPARES_PER_JOB);
+    for (const b of out) this.waitingBytes -= b.byteLength;
+    return out;
+  }
+}
+
+/** Recycled decode buffers sent along with one decode job. */
+const SPARES_PER_JOB = 2;
 
 interface WorkerAnswer { ready?: boolean; id?: number; mac?: Uint8Array; data?: Uint8Array; input?: Uint8Array; entropy?: number; error?: string; code?: ErrorCode }
 

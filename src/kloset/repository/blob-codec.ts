@@ -32,8 +32,8 @@ export class BlobCodec {
    * is the read path to use: the encryption format has no end marker, so only the MAC can tell
    * a blob cut at a 64 KiB record boundary from a shorter one.
    */
-  decodeVerified(data: Uint8Array, maxSize: number, mac: Mac, address: Uint8Array): Uint8Array {
-    const plain = this.unpack(data, maxSize, true);
+  decodeVerified(data: Uint8Array, maxSize: number, mac: Mac, address: Uint8Array, alloc?: (n: number) => Uint8Array): Uint8Array {
+    const plain = this.unpack(data, maxSize, true, alloc);
     if (!constantTimeEqual(mac.sum(plain), address)) throw integrity('blob content does not match its MAC');
     return plain;
   }
@@ -43,14 +43,17 @@ export class BlobCodec {
     return this.unpack(data, maxSize, false);
   }
 
-  /** `contentVerified`: the caller checks the MAC next (the frame's own checksum may be skipped). */
-  private unpack(data: Uint8Array, maxSize: number, contentVerified: boolean): Uint8Array {
+  /**
+   * `contentVerified`: the caller checks the MAC next (the frame's own checksum may be skipped).
+   * `alloc`: memory for the decompressed output (Codec.decompress).
+   */
+  private unpack(data: Uint8Array, maxSize: number, contentVerified: boolean, alloc?: (n: number) => Uint8Array): Uint8Array {
     // with a codec, the decrypted frame is read once, by the decompressor: scratch memory will do
     const packed = this.key ? decrypt(this.prims.cipher, this.key, data, this.recordSize, this.codec !== null) : data;
     if (!this.codec) {
       if (packed.length > maxSize) throw corrupt(`blob of ${packed.length} bytes exceeds the ${maxSize}-byte limit`);
       return packed;
     }
-    return this.codec.decompress(packed, maxSize, contentVerified);
+    return this.codec.decompress(packed, maxSize, contentVerified, alloc);
   }
 }

@@ -170,6 +170,14 @@ export class Repository {
     }
   }
 
+  /**
+   * The caller is done with a chunk getBlob returned, and with every view of it: its memory
+   * may be reused by a later read (BlobEncoder.recycle). Anything else is ignored.
+   */
+  recycleChunk(chunk: Uint8Array): void {
+    this.encoder.recycle?.(chunk);
+  }
+
   hasBlob(type: number, mac: Uint8Array): boolean {
     return this.index.has(type, mac);
   }

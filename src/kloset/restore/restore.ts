@@ -16,6 +16,12 @@ export interface Destination {
    * object's metadata with the upload and cannot add it afterwards); false: `setXattr` after.
    */
   readonly xattrsWithContent?: boolean;
+  /**
+   * true: `writeFile` is done with each piece of `content` once it asks for the next one (it
+   * writes it and keeps no reference), so the restore may reuse that memory for later chunks.
+   * A destination that holds pieces (an upload gathering parts) leaves it unset.
+   */
+  readonly consumesChunks?: boolean;
   /** Creates a directory (mode and mtime may be applied in `finish`). */
   mkdir(rel: readonly string[], e: VfsEntry): Promise<void>;
   /**
@@ -116,7 +122,7 @@ export async function restore(snap: SnapshotReader, path: string, dest: Destinat
         await dest.symlink(rel, e, e.symlinkTarget);
         progress.files++;
       } else if (isRegular(e)) {
-        const counted = count(snap.content(e), progress, options);
+        const counted = count(snap.content(e), progress, options, dest.consumesChunks ? (c) => snap.repo.recycleChunk(c) : undefined);
         if (dest.xattrsWithContent) {
           const xattrs = new Map<string, Uint8Array>();
           if (wantXattrs && e.extendedAttributes.length) for (const { entry, value } of await snap.xattrs(e)) xattrs.set(entry.name, value);
@@ -149,10 +155,12 @@ const LARGE_IN_FLIGHT = 2;
 /** Walked large files waiting for their lane: entries only, their content is not read yet. */
 const LARGE_QUEUED = 256;
 
-async function* count(content: AsyncIterable<Uint8Array>, p: RestoreProgress, o: RestoreOptions): AsyncIterable<Uint8Array> {
+/** Counts the bytes going by; `done`: each piece is given back once the consumer wants the next. */
+async function* count(content: AsyncIterable<Uint8Array>, p: RestoreProgress, o: RestoreOptions, done?: (c: Uint8Array) => void): AsyncIterable<Uint8Array> {
   for await (const c of content) {
     o.signal?.throwIfAborted();
     p.bytes += c.length;
     yield c;
+    done?.(c);
   }
 }

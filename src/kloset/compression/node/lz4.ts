@@ -75,12 +75,12 @@ function nativeLz4Codec(n: NativeCodec): Codec {
     algorithm: 'LZ4',
     compress: (data) => compressTransient(data).slice(),
     compressTransient,
-    decompress(data, maxSize, contentVerified) {
+    decompress(data, maxSize, contentVerified, alloc) {
       if (data.length === 0) return new Uint8Array(0);
       const size = declaredSize(data);
       if (size === null) return wasmLz4Codec.decompress(data, maxSize, contentVerified);
       if (size > maxSize) throw corrupt(`LZ4 frame holds ${size} bytes, over the ${maxSize}-byte limit`);
-      const out = uninitialized(size);
+      const out = alloc ? alloc(size) : uninitialized(size);
       const r = n.lz4DecompressFrame(data, out, contentVerified === true);
       if (r === 0) return out;
       out.fill(0);
