@@ -24,6 +24,9 @@ export class BufferPool {
   private readonly mine = new WeakSet<ArrayBuffer>();
   private spareBytes = 0;
 
+  /** `maxSpareBytes`: bytes of spare buffers kept over all classes (MAX_SPARE_BYTES). */
+  constructor(private readonly maxSpareBytes = MAX_SPARE_BYTES) {}
+
   /** A view of `n` bytes (contents undefined), over a pooled buffer when `n` is large. */
   take(n: number): Uint8Array {
     if (n < MIN_POOLED) return new Uint8Array(n);
@@ -48,7 +51,7 @@ export class BufferPool {
     this.mine.add(buf);
     let list = this.spare.get(buf.byteLength);
     if (!list) this.spare.set(buf.byteLength, (list = []));
-    if (list.length < KEEP_PER_CLASS && this.spareBytes + buf.byteLength <= MAX_SPARE_BYTES && !list.includes(buf)) {
+    if (list.length < KEEP_PER_CLASS && this.spareBytes + buf.byteLength <= this.maxSpareBytes && !list.includes(buf)) {
       list.push(buf);
       this.spareBytes += buf.byteLength;
     }

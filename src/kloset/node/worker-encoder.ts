@@ -10,7 +10,7 @@ import { ownsItsBuffer } from '../base/bytes.js';
 import { KlosetError, type ErrorCode } from '../base/errors.js';
 import type { Configuration } from '../repository/config.js';
 import type { BlobEncoder, EncoderFactory, PreparedBlob } from '../repository/encoder.js';
-import { BufferPool, MAX_SPARE_BYTES, MIN_POOLED } from './buffer-pool.js';
+import { BufferPool, MIN_POOLED } from './buffer-pool.js';
 
 /**
  * Blobs smaller than this are encoded inline: posting one costs about as much as encoding it
@@ -170,7 +170,7 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
       if (!w) return fallback.prepare(data);
       // a handed-over buffer that holds just these bytes (or a pooled one) moves to the worker as is
       const move = handOver === true && (ownsItsBuffer(data) || pool.owns(data));
-      return post(w, {}, data, move, (d) => fallback.prepare(d), (m) => ({ mac: m.mac!, encoded: m.data!, entropy: m.entropy! }));
+      return post(w, { spares: outputs.spares() }, data, move, (d) => fallback.prepare(d), (m) => ({ mac: m.mac!, encoded: outputs.adopt(m.data!), entropy: m.entropy! }));
     },
     decode(stored, maxSize, address) {
       // A small blob would wait behind large chunks already queued in the worker (a restore of
@@ -212,9 +212,9 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
 }
 
 /**
- * Decoded chunks' memory on its way back to the workers: `adopt` notes the buffers decodes
- * returned, `recycle` takes back one the caller is done with, and `spares` hands a few to the
- * next decode job. Bounded: beyond MAX_SPARE_BYTES a recycled buffer is left to the collector.
+ * Decoded and encoded chunks' memory on its way back to the workers: `adopt` notes the buffers
+ * jobs returned, `recycle` takes back one the caller is done with, and `spares` hands a few to
+ * the next job. Bounded: beyond WAITING_SPARE_BYTES a recycled buffer is left to the collector.
  */
 class DecodedOutputs {
   private readonly decoded = new WeakSet<ArrayBuffer>();
@@ -228,7 +228,7 @@ class DecodedOutputs {
 
   recycle(view: Uint8Array): void {
     const buf = view.buffer as ArrayBuffer;
-    if (view.byteOffset !== 0 || !this.decoded.has(buf) || this.waitingBytes + buf.byteLength > MAX_SPARE_BYTES) return;
+    if (view.byteOffset !== 0 || !this.decoded.has(buf) || this.waitingBytes + buf.byteLength > WAITING_SPARE_BYTES) return;
     this.decoded.delete(buf); // given back once: a second recycle of it is ignored
     this.waiting.push(buf);
     this.waitingBytes += buf.byteLength;
@@ -242,7 +242,9 @@ class DecodedOutputs {
   }
 }
 
-/** Recycled decode buffers sent along with one decode job. */
+/** Recycled buffers sent along with one job. */
+/** Bytes of recycled buffers waiting here for a job to take them (a packfile's parts come at once). */
+const WAITING_SPARE_BYTES = 16 << 20;
 const SPARES_PER_JOB = 2;
 
 interface WorkerAnswer { ready?: boolean; id?: number; mac?: Uint8Array; data?: Uint8Array; input?: Uint8Array; entropy?: number; error?: string; code?: ErrorCode }
