@@ -112,30 +112,6 @@ describe('decoded chunks given back (BlobEncoder.recycle)', () => {
   });
 });
 
-describe('encoded chunks given back (BlobEncoder.recycle after a packfile upload)', () => {
-  it('a recycled encoding goes back with the next prepare, whose encoding is still right', async () => {
-    const repo = await newRepo();
-    try {
-      const chunks = Array.from({ length: 5 }, (_, i) => Uint8Array.from(randomBytes(500_000 + i * 1000)));
-      let prev = await repo.encoder.prepare(Uint8Array.from(chunks[0]!));
-      let sent = 0;
-      for (let i = 1; i < 40; i++) {
-        const data = chunks[i % chunks.length]!;
-        repo.encoder.recycle!(prev.encoded);
-        const next = await repo.encoder.prepare(Uint8Array.from(data));
-        if (prev.encoded.byteLength === 0) sent++; // went to the worker with this job
-        expect(toHex(repo.codec.decode(next.encoded, data.length + 1024)), `chunk ${i}`).toBe(toHex(data));
-        expect(toHex(next.mac)).toBe(toHex(repo.mac.sum(data)));
-        prev = next;
-      }
-      // once the worker answers (it loads first), every recycled encoding travels back to it
-      expect(sent).toBeGreaterThan(20);
-    } finally {
-      await repo.close();
-    }
-  });
-});
-
 describe('metadata blobs encoded off the thread (BlobEncoder.encode, RepositoryWriter.putBlob)', () => {
   it('the worker encoding decodes back, and the caller keeps its bytes', async () => {
     const repo = await newRepo();

@@ -16,13 +16,12 @@ export function encryptedSize(plainLength: number, chunkSize = DEFAULT_RECORD_SI
   return WRAPPED_KEY_SIZE + plainLength + Math.ceil(plainLength / chunkSize) * RECORD_OVERHEAD;
 }
 
-/** `alloc`: memory for the result (n bytes) where the cipher can use it (ObjectCipher.seal). */
-export function encrypt(suite: CipherSuite, masterKey: Uint8Array, plaintext: Uint8Array, chunkSize = DEFAULT_RECORD_SIZE, alloc?: (n: number) => Uint8Array): Uint8Array {
+export function encrypt(suite: CipherSuite, masterKey: Uint8Array, plaintext: Uint8Array, chunkSize = DEFAULT_RECORD_SIZE): Uint8Array {
   checkChunkSize(chunkSize);
   // a master key of another length (a damaged CONFIG's KDF) fails the per-record path's checks
   if (suite.objects && masterKey.length === 32) {
     const random = suite.random(32 + Math.ceil(plaintext.length / chunkSize) * GCM_SIV_NONCE_SIZE);
-    const sealed = suite.objects.seal(masterKey, plaintext, random, chunkSize, alloc);
+    const sealed = suite.objects.seal(masterKey, plaintext, random, chunkSize);
     random.fill(0);
     return sealed;
   }

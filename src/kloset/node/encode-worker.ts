@@ -20,16 +20,15 @@ const mac = await nodePrimitives.macs(parseHashingAlgorithm(config.hashing.algor
 interface Job { id: number; data: Uint8Array; recycle?: boolean; decode?: { maxSize: number; address: Uint8Array }; encodeOnly?: boolean; spares?: ArrayBuffer[] }
 
 /**
- * Memory for decoded and encoded chunks: the main thread sends back (a job's `spares`) the
- * buffers of chunks it is done with — written to a file, or stored in an uploaded packfile —
- * and the next jobs write into them instead of fresh memory.
+ * Memory for decoded chunks: the main thread sends back (a job's `spares`) the buffers of
+ * chunks it is done with, and the next decodes write into them instead of fresh memory.
  */
 /**
- * Bound on those spare buffers: with the main thread's own (worker-encoder.ts), what a backup
- * or restore keeps for reuse. At 32 MiB a 1 GiB backup peaked at 286–310 MiB, at 16 MiB 267–281
- * (alternating runs, session 12).
+ * Bound on those spare buffers (with the main thread's own, worker-encoder.ts, what a restore
+ * keeps for reuse): at 8 MiB a 1 GiB restore ran 14–23 full collections, at 32 MiB 24–37
+ * (`node --trace-gc`, session 12), and a store in a bucket peaked lower.
  */
-const OUTPUT_SPARE_BYTES = 16 << 20;
+const OUTPUT_SPARE_BYTES = 8 << 20;
 const outputs = new BufferPool(OUTPUT_SPARE_BYTES);
 const outputOf = (n: number) => outputs.take(n);
 
@@ -50,7 +49,7 @@ parentPort!.on('message', (m: Job) => {
   try {
     if (m.encodeOnly) reply(m, codec.encode(m.data));
     else if (m.decode) reply(m, codec.decodeVerified(m.data, m.decode.maxSize, mac, m.decode.address, outputOf));
-    else reply(m, codec.encode(m.data, outputOf), { mac: mac.sum(m.data), entropy: entropy(m.data, nodePrimitives.countBytes) });
+    else reply(m, codec.encode(m.data), { mac: mac.sum(m.data), entropy: entropy(m.data, nodePrimitives.countBytes) });
   } catch (e) {
     // the code crosses the thread boundary so INTEGRITY/CORRUPT/AUTH stay what they are
     const back = m.recycle ? m.data : undefined;

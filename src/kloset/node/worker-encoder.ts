@@ -170,7 +170,7 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
       if (!w) return fallback.prepare(data);
       // a handed-over buffer that holds just these bytes (or a pooled one) moves to the worker as is
       const move = handOver === true && (ownsItsBuffer(data) || pool.owns(data));
-      return post(w, { spares: outputs.spares() }, data, move, (d) => fallback.prepare(d), (m) => ({ mac: m.mac!, encoded: outputs.adopt(m.data!), entropy: m.entropy! }));
+      return post(w, {}, data, move, (d) => fallback.prepare(d), (m) => ({ mac: m.mac!, encoded: m.data!, entropy: m.entropy! }));
     },
     decode(stored, maxSize, address) {
       // A small blob would wait behind large chunks already queued in the worker (a restore of
@@ -212,9 +212,9 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
 }
 
 /**
- * Decoded and encoded chunks' memory on its way back to the workers: `adopt` notes the buffers
- * jobs returned, `recycle` takes back one the caller is done with, and `spares` hands a few to
- * the next job. Bounded: beyond WAITING_SPARE_BYTES a recycled buffer is left to the collector.
+ * Decoded chunks' memory on its way back to the workers: `adopt` notes the buffers decodes
+ * returned, `recycle` takes back one the caller is done with, and `spares` hands a few to the
+ * next decode job. Bounded: beyond WAITING_SPARE_BYTES a recycled buffer is left to the collector.
  */
 class DecodedOutputs {
   private readonly decoded = new WeakSet<ArrayBuffer>();
@@ -242,9 +242,9 @@ class DecodedOutputs {
   }
 }
 
-/** Recycled buffers sent along with one job. */
-/** Bytes of recycled buffers waiting here for a job to take them (a packfile's parts come at once). */
-const WAITING_SPARE_BYTES = 16 << 20;
+/** Recycled decode buffers sent along with one decode job. */
+/** Bytes of recycled buffers waiting here for a decode job to take them. */
+const WAITING_SPARE_BYTES = 8 << 20;
 const SPARES_PER_JOB = 2;
 
 interface WorkerAnswer { ready?: boolean; id?: number; mac?: Uint8Array; data?: Uint8Array; input?: Uint8Array; entropy?: number; error?: string; code?: ErrorCode }

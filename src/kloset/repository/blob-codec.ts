@@ -21,11 +21,10 @@ export class BlobCodec {
     if (config.encryption && !key) throw new TypeError('encrypted store opened without its key');
   }
 
-  /** `alloc`: memory for the encoded blob where the cipher can write into it (encrypt). */
-  encode(data: Uint8Array, alloc?: (n: number) => Uint8Array): Uint8Array {
+  encode(data: Uint8Array): Uint8Array {
     // encrypting reads the compressed frame once, into the blob: it can live in scratch memory
     const packed = !this.codec ? data : this.key && this.codec.compressTransient ? this.codec.compressTransient(data) : this.codec.compress(data);
-    return this.key ? encrypt(this.prims.cipher, this.key, packed, this.recordSize, alloc) : packed;
+    return this.key ? encrypt(this.prims.cipher, this.key, packed, this.recordSize) : packed;
   }
 
   /**

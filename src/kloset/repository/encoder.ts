@@ -36,9 +36,9 @@ export interface BlobEncoder {
    */
   decode?(stored: Uint8Array, maxSize: number, address: Uint8Array): Promise<Uint8Array>;
   /**
-   * The caller is done with a blob `decode` returned, or with the `encoded` bytes `prepare`
-   * returned (it keeps no reference to them, nor to any view of them): their memory may be
-   * written again by a later job. Optional, and a no-op for anything else. A restore decodes its whole size: without this, each chunk is fresh
+   * The caller is done with a blob `decode` returned (it keeps no reference to it, nor to any
+   * view of it): its memory may be written again by a later `decode`. Optional, and a no-op
+   * for anything else. A restore decodes its whole size: without this, each chunk is fresh
    * memory that only the garbage collector gives back (51 full collections in a 1 GiB
    * restore, for a heap of 8 MB: V8 collects to bound the memory its ArrayBuffers hold).
    */

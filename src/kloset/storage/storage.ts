@@ -10,8 +10,6 @@
  *   the process dies mid-write. Putting an existing name replaces it (objects are
  *   content-addressed or unique, so this only happens on retries with the same bytes).
  * - Read-after-write: once `put` resolves, `get` and `list` see the object (from this client).
- *   Once it has resolved, `put` holds no reference to the body or its pieces: the writer reuses
- *   their memory for the next packfiles.
  * - `get(…, range)` returns exactly `range.length` bytes from `range.offset`; a range past the end
  *   is CORRUPT (the caller's index points outside the object). A missing object is NOT_FOUND.
  *   The caller owns what `get` returns: a backend never changes it afterwards, and a result that
