@@ -12,7 +12,7 @@
  * prompt waits for the user anyway). Anything unusual (no CONFIG, a damaged one, a plaintext
  * store) is left to the command, which reports it as usual: nothing here fails or prints.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { prestartKdfProcess, startDerivationEarly } from '../kloset/crypto/node/kdf-worker.js';
 import { MAX_CONFIG_SIZE, peekConfigFile } from '../kloset/repository/config-file.js';
@@ -29,7 +29,11 @@ export function startEarlyUnlock(argv: readonly string[], env: NodeJS.ProcessEnv
   const passphrase = env.KLOSET_PASSPHRASE ?? env.PLAKAR_PASSPHRASE;
   if (!dir || passphrase === undefined || passphrase === '') return;
   try {
-    const bytes = readFileSync(join(dir, 'CONFIG'));
+    const path = join(dir, 'CONFIG');
+    // a regular file of CONFIG's size only: a FIFO or device there must not block the start
+    const st = statSync(path);
+    if (!st.isFile() || st.size > MAX_CONFIG_SIZE) return;
+    const bytes = readFileSync(path);
     if (bytes.length > MAX_CONFIG_SIZE) return;
     const enc = peekConfigFile(bytes).encryption;
     if (enc) startDerivationEarly(enc.kdfParams, new TextEncoder().encode(passphrase));

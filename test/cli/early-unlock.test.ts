@@ -24,7 +24,7 @@ function early(argv: string[], env: Record<string, string>) {
 }
 
 describe('startEarlyUnlock', () => {
-  const enc = join(work.path, 'encrypted'), plain = join(work.path, 'plain'), bad = join(work.path, 'damaged');
+  const enc = join(work.path, 'encrypted'), plain = join(work.path, 'plain'), bad = join(work.path, 'damaged'), fifo = join(work.path, 'fifo');
   const pass = { KLOSET_PASSPHRASE: 'early test' };
 
   it('starts the derivation for a local encrypted store with a passphrase in the environment', async () => {
@@ -37,12 +37,15 @@ describe('startEarlyUnlock', () => {
     await (await Repository.create(new FsStorage(plain), nodePrimitives, null, { plaintext: true })).close();
     mkdirSync(bad, { recursive: true });
     writeFileSync(join(bad, 'CONFIG'), 'not a config');
+    mkdirSync(fifo, { recursive: true });
+    expect(spawnSync('mkfifo', [join(fifo, 'CONFIG')]).status).toBe(0);
     const cases: [string[], Record<string, string>][] = [
       [['at', enc, 'ls'], {}], // no passphrase in the environment: the command asks
       [['at', enc, 'create'], pass], // create draws a new salt
       [['at', enc, 'info'], pass], // info does not unlock
       [['at', plain, 'ls'], pass], // plaintext: nothing to derive
       [['at', bad, 'ls'], pass], // a damaged CONFIG: the command reports it
+      [['at', fifo, 'ls'], pass], // a FIFO named CONFIG: not read (it would block)
       [['at', join(work.path, 'missing'), 'ls'], pass],
       [['at', '@named', 'ls'], pass], // a saved store: its passphrase may be in the keychain
       [['at', 's3://127.0.0.1:1/bucket', 'ls'], pass],
