@@ -32,8 +32,8 @@ export function mallocSettingsFor(args) {
 }
 
 /**
- * Applies the settings for `args`; returns what was applied, or why not (for the tests and for
- * `KLOSET_DEBUG`-style inspection): { malloc: {arenaMax, mmapThreshold} | string, v8Flags }.
+ * Applies the settings for `args`; returns what was applied, or why not (for the tests):
+ * { malloc: {arenaMax, mmapThreshold} | string, v8Flags }.
  */
 export function tuneProcess(args = process.argv.slice(2), env = process.env) {
   const v8Flags = v8FlagsFor(process.execArgv, env);

@@ -13,9 +13,11 @@
  * store) is left to the command, which reports it as usual: nothing here fails or prints.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { isS3Location } from '../connectors/s3/options.js';
 import { prestartKdfProcess, startDerivationEarly } from '../kloset/crypto/node/kdf-worker.js';
 import { MAX_CONFIG_SIZE, peekConfigFile } from '../kloset/repository/config-file.js';
+import { localLocation } from './local-location.js';
 
 /** For `at <store> <command> …` (argv without node and the script). */
 export function startEarlyUnlock(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
@@ -25,27 +27,20 @@ export function startEarlyUnlock(argv: readonly string[], env: NodeJS.ProcessEnv
   // create derives a key from a salt it has yet to draw, info reads CONFIG without unlocking;
   // sync unlocks its source first, the store given here
   if (command === 'create' || command === 'info') return;
-  const dir = localStoreDir(store);
   const passphrase = env.KLOSET_PASSPHRASE ?? env.PLAKAR_PASSPHRASE;
-  if (!dir || passphrase === undefined || passphrase === '') return;
+  // '@' is host/named.ts's rule for a saved location (that module loads the config and keychain)
+  if (store.startsWith('@') || isS3Location(store) || passphrase === undefined || passphrase === '') return;
   try {
-    const path = join(dir, 'CONFIG');
+    const loc = localLocation(store);
+    if (loc.kind !== 'fs') return;
+    const path = join(loc.path, 'CONFIG');
     // a regular file of CONFIG's size only: a FIFO or device there must not block the start
     const st = statSync(path);
     if (!st.isFile() || st.size > MAX_CONFIG_SIZE) return;
-    const bytes = readFileSync(path);
-    if (bytes.length > MAX_CONFIG_SIZE) return;
-    const enc = peekConfigFile(bytes).encryption;
+    const enc = peekConfigFile(readFileSync(path)).encryption;
     if (enc) startDerivationEarly(enc.kdfParams, new TextEncoder().encode(passphrase));
   } catch {
     // the command opens the store itself and says what is wrong
   }
 }
 
-/** The folder of a store given as a path or fs:// URL; undefined for every other form. */
-function localStoreDir(store: string): string | undefined {
-  if (store.startsWith('@')) return undefined;
-  const m = /^([a-z0-9+]+):\/\/(.*)$/i.exec(store);
-  if (m) return m[1]!.toLowerCase() === 'fs' ? resolve(m[2]!) : undefined;
-  return store.endsWith('.ptar') ? undefined : resolve(store);
-}

@@ -7,7 +7,6 @@
  * The S3 connectors (and with them the AWS SDK, ~0.3 s of module loading) are imported only
  * when a location is an s3:// one: local commands start without them.
  */
-import { resolve } from 'node:path';
 import { FsDestination } from '../connectors/fs/destination.js';
 import { FsImporter } from '../connectors/fs/importer.js';
 import { FsStorage } from '../connectors/fs/storage.js';
@@ -21,6 +20,7 @@ import { CachingStorage } from '../kloset/storage/caching.js';
 import { DiskCache, sha256Hex } from '../kloset/storage/node/disk-cache.js';
 import type { Storage } from '../kloset/storage/storage.js';
 import { isNamedRef, resolveNamed, type LocationKind } from '../host/named.js';
+import { localLocation } from './local-location.js';
 
 export type Params = Record<string, string>;
 
@@ -34,19 +34,6 @@ function without(params: Params, ...keys: string[]): Params {
   const out = { ...params };
   for (const k of keys) delete out[k];
   return out;
-}
-
-type LocalKind = { kind: 'fs' | 'ptar'; path: string };
-
-function localLocation(location: string): LocalKind {
-  const m = /^([a-z0-9+]+):\/\/(.*)$/i.exec(location);
-  if (m) {
-    const [, scheme, rest] = m;
-    if (scheme === 'fs') return { kind: 'fs', path: resolve(rest!) };
-    if (scheme === 'ptar') return { kind: 'ptar', path: resolve(rest!) };
-    throw new KlosetError('UNSUPPORTED', `'${scheme}://' locations are not supported (folder path, fs://, ptar://, s3://)`);
-  }
-  return location.endsWith('.ptar') ? { kind: 'ptar', path: resolve(location) } : { kind: 'fs', path: resolve(location) };
 }
 
 /** The storage for a store's parameters, with states cached on local disk (see CachingStorage). */

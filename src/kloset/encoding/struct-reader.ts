@@ -60,8 +60,7 @@ function keysOf(schema: Schema<unknown>): Keys {
  */
 function freshObjectOf(schema: Schema<unknown>): () => Record<string, unknown> {
   const props = schema.fields.map((f) => f.prop);
-  // identifiers only, and never __proto__ (in a literal it would set the prototype, not a property)
-  if (props.every((p) => /^[A-Za-z_$][\w$]*$/.test(p) && p !== '__proto__')) {
+  if (literalSafe(schema)) {
     try {
       return new Function(`return function fresh() { return { ${props.map((p) => `${p}: undefined`).join(', ')} }; };`)() as () => Record<string, unknown>;
     } catch {
@@ -86,7 +85,7 @@ function freshObjectOf(schema: Schema<unknown>): () => Record<string, unknown> {
  */
 function inOrderDecoderOf(schema: Schema<unknown>, encoded: readonly Uint8Array[]): InOrderDecoder | null {
   const fields = schema.fields;
-  if (!fields.every((f) => /^[A-Za-z_$][\w$]*$/.test(f.prop) && f.prop !== '__proto__')) return null;
+  if (!literalSafe(schema)) return null;
   const body: string[] = ['let n = 0;'];
   fields.forEach((f, i) => {
     body.push(`let v${i};`, `if (n < mapLen && r.matches(K[${i}])) { v${i} = r.value(T[${i}], path, P[${i}]); n++; }`);
@@ -99,6 +98,14 @@ function inOrderDecoderOf(schema: Schema<unknown>, encoded: readonly Uint8Array[
   } catch {
     return null; // no code generation here (a content security policy): the generic loop
   }
+}
+
+/**
+ * Whether generated code may name the schema's properties in an object literal: identifiers
+ * only, and never __proto__ (in a literal it would set the prototype, not a property).
+ */
+function literalSafe(schema: Schema<unknown>): boolean {
+  return schema.fields.every((f) => /^[A-Za-z_$][\w$]*$/.test(f.prop) && f.prop !== '__proto__');
 }
 
 export function readStructBytes<V>(schema: Schema<V>, bytes: Uint8Array): V {

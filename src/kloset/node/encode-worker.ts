@@ -22,11 +22,9 @@ interface Job { id: number; data: Uint8Array; recycle?: boolean; decode?: { maxS
 /**
  * Memory for decoded chunks: the main thread sends back (a job's `spares`) the buffers of
  * chunks it is done with, and the next decodes write into them instead of fresh memory.
- */
-/**
- * Bound on those spare buffers (with the main thread's own, worker-encoder.ts, what a restore
- * keeps for reuse): at 8 MiB a 1 GiB restore ran 14–23 full collections, at 32 MiB 24–37
- * (`node --trace-gc`, session 12), and a store in a bucket peaked lower.
+ * Bounded (with the main thread's own, worker-encoder.ts, what a restore keeps for reuse): at
+ * 8 MiB a 1 GiB restore ran 14–23 full collections, at 32 MiB 24–37 (`node --trace-gc`,
+ * session 12), and a store in a bucket peaked lower.
  */
 const OUTPUT_SPARE_BYTES = 8 << 20;
 const outputs = new BufferPool(OUTPUT_SPARE_BYTES);

@@ -242,9 +242,9 @@ class DecodedOutputs {
   }
 }
 
-/** Recycled decode buffers sent along with one decode job. */
 /** Bytes of recycled buffers waiting here for a decode job to take them. */
 const WAITING_SPARE_BYTES = 8 << 20;
+/** Recycled buffers sent along with one decode job. */
 const SPARES_PER_JOB = 2;
 
 interface WorkerAnswer { ready?: boolean; id?: number; mac?: Uint8Array; data?: Uint8Array; input?: Uint8Array; entropy?: number; error?: string; code?: ErrorCode }
