@@ -1,8 +1,10 @@
 /** plakar-style flags: `-name value` or `-flag`, before positional arguments. */
 import { KlosetError } from '../kloset/base/errors.js';
 
-export function parseFlags(args: string[], spec: Record<string, 'bool' | 'string' | 'list'>) {
-  const flags: Record<string, string | boolean | string[]> = {};
+export type Flags = Record<string, string | boolean | string[]>;
+
+export function parseFlags(args: string[], spec: Record<string, 'bool' | 'string' | 'list'>): { flags: Flags; rest: string[] } {
+  const flags: Flags = {};
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;

@@ -9,14 +9,17 @@ import { Repository } from '../kloset/repository/repository.js';
 import type { KeyValue } from '../kloset/snapshot/header.js';
 import { resolveSnapshotId, SnapshotReader } from '../kloset/snapshot/reader.js';
 import { readPassphrase } from './passphrase.js';
-import { resolveLocation, storageFor } from './store-location.js';
+import { refuseArchive, resolveLocation, storageFor } from './store-location.js';
 
 /**
  * Opens `<store>` (a path, URL or @NAME). The passphrase: the override (sync's target), else the
  * named store's own (keychain or its environment variable), else KLOSET_PASSPHRASE or a prompt.
+ * `toChange`: the command writes into the store (backup, rm, sync's target), which a ptar refuses.
  */
-export async function openRepository(storeArg: string, passphraseOverride?: string): Promise<Repository> {
+export async function openRepository(storeArg: string, passphraseOverride?: string, opts: { toChange?: boolean } = {}): Promise<Repository> {
   const params = await resolveLocation('store', storeArg);
+  // a ptar is written whole (`kloset ptar`); said before any work, not at the first write
+  if (opts.toChange) refuseArchive(params);
   const storage = await storageFor(params);
   try {
     const config = peekConfigFile(await storage.open());

@@ -11,6 +11,7 @@ import { configCommand } from './commands/config.js';
 import { create } from './commands/create.js';
 import { info } from './commands/info.js';
 import { ls } from './commands/ls.js';
+import { ptar } from './commands/ptar.js';
 import { restore } from './commands/restore.js';
 import { rm } from './commands/rm.js';
 import { sync } from './commands/sync.js';
@@ -29,6 +30,7 @@ const HELP = `usage: kloset [--version] [--help] at <store> <command> [args]
   kloset at <store> rm <snap>...
   kloset at <store> sync [<snap>...] to <store>
   kloset at <store> info
+  kloset ptar [-plaintext] [-no-compression] [-hashing sha256|blake3] [-tag T] -o <file.ptar> <dir | s3://… | @source>
   kloset store|source|destination add [-f] <name> <location> [key=value...]
   kloset store|source|destination ls [<name>]
   kloset store|source|destination rm <name>...
@@ -43,7 +45,8 @@ The passphrase of an encrypted store comes from its saved passphrase (@name), KL
 (or PLAKAR_PASSPHRASE), else a hidden prompt on a terminal. <snap> is a snapshot ID or a unique
 prefix of one. sync asks for the target store's passphrase through KLOSET_TO_PASSPHRASE (else
 the same one).
-Not implemented yet: ui, maintenance, writing ptar files (see README.md).
+A ptar archive is written whole by 'kloset ptar' and opens like a store, read-only.
+Not implemented yet: ui, maintenance (see README.md).
 `;
 
 const PLANNED = new Set(['ui']);
@@ -64,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (first === 'store' || first === 'source' || first === 'destination') return configCommand(first, rest);
+  if (first === 'ptar') return ptar(rest, argv);
   if (first !== 'at') {
     process.stderr.write(`kloset: unknown command '${argv.join(' ')}' (try 'kloset --help')\n`);
     return 2;

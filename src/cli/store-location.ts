@@ -51,6 +51,18 @@ export async function storageFor(params: Params): Promise<Storage> {
   return new CachingStorage(inner, new DiskCache(), sha256Hex);
 }
 
+/** Whether a location names a ptar archive (ptar://… or a local path ending in .ptar). */
+export function isPtarLocation(location: string): boolean {
+  return !isS3Location(location) && localLocation(location).kind === 'ptar';
+}
+
+/** Throws for a ptar location: an archive is written once, whole, by `kloset ptar`. */
+export function refuseArchive(params: Params): void {
+  const location = params.location ?? '';
+  if (!isPtarLocation(location)) return;
+  throw new KlosetError('UNSUPPORTED', `${location} is a ptar archive: it cannot be changed once written (make a new one with 'kloset ptar -o FILE.ptar <source>')`);
+}
+
 export interface OpenedSource {
   importer: Importer;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -159,5 +159,43 @@ describe('kloset command', () => {
     const enc = join(work.path, 'enc');
     expect(run(['at', enc, 'create'], { KLOSET_PASSPHRASE: undefined, PLAKAR_PASSPHRASE: 'from plakar env' }).status).toBe(0);
     expect(run(['at', enc, 'ls'], { KLOSET_PASSPHRASE: undefined, PLAKAR_PASSPHRASE: 'from plakar env' }).status).toBe(0);
+  });
+
+  it('ptar: `kloset ptar -o` writes an archive with one snapshot that opens like a store, read-only', () => {
+    const src = join(work.path, 'ptar-src');
+    const files = makeTree(src);
+    const archive = join(work.path, 'backup.ptar');
+    const made = run(['ptar', '-tag', 'archive', '-o', archive, src]);
+    expect(made.status, made.stderr).toBe(0);
+    const id = /([0-9a-f]{64})\s*$/.exec(made.stdout)?.[1];
+    expect(id).toBeDefined();
+    expect(readdirSync(work.path).filter((n) => n.startsWith('backup.ptar'))).toEqual(['backup.ptar']);
+    expect(readFileSync(archive).subarray(0, 8).toString()).toBe('_PLATAR_');
+
+    expect(run(['at', archive, 'ls']).stdout).toMatch(new RegExp(`^${id!.slice(0, 8)}  .*${src}\n$`));
+    const check = run(['at', `ptar://${archive}`, 'check']);
+    expect(check.status, check.stderr).toBe(0);
+    expect(check.stdout).toContain(`${id!.slice(0, 8)}: ok`);
+    const out = join(work.path, 'ptar-out');
+    expect(run(['at', archive, 'restore', '-to', out, `${id}:${src}`]).status).toBe(0);
+    for (const [rel, data] of Object.entries(files)) expect(readFileSync(join(out, 'ptar-src', rel)).equals(data), rel).toBe(true);
+    expect(run(['at', archive, 'info']).stdout).toContain('packfile max size: 18446744073709551615');
+
+    // written whole, once: every change is refused with one clear line, and the archive stays as it was
+    const before = readFileSync(archive);
+    for (const args of [['ptar', '-o', archive, src], ['at', archive, 'create'], ['at', archive, 'backup', src], ['at', archive, 'rm', id!]]) {
+      const r = run(args);
+      expect(r.status, args.join(' ')).not.toBe(0);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/ptar|already exists/);
+    }
+    expect(readFileSync(archive).equals(before)).toBe(true);
+
+    // a source that is not there: an error, and no archive (nor temporary file) left behind
+    const missing = run(['ptar', '-o', join(work.path, 'missing.ptar'), join(work.path, 'no-such-dir')]);
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain('no-such-dir');
+    expect(readdirSync(work.path).filter((n) => n.startsWith('missing.ptar'))).toEqual([]);
+    expect(run(['ptar', src]).stderr).toContain('usage: kloset ptar');
   });
 });

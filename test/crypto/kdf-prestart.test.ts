@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { kdfChildEnv } from '../../src/kloset/crypto/node/kdf-worker.js';
 
 /** Runs `code` (ESM, sources through tsx) in a fresh node; resolves with its stdout lines. */
 function run(code: string, timeoutMs = 30_000): Promise<{ lines: string[]; code: number | null; ms: number }> {
@@ -126,4 +127,12 @@ describe('startDerivationEarly', () => {
     expect(pid).toBeGreaterThan(0);
     expect(await gone(pid, 5_000)).toBe(true);
   }, 30_000);
+});
+
+describe('the KDF child\'s environment', () => {
+  it('is the parent\'s without NODE_EXTRA_CA_CERTS (parsed at every Node start-up, never used there) and with huge pages asked of glibc', () => {
+    const env = kdfChildEnv({ PATH: '/bin', NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt', GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' });
+    expect(env).toEqual({ PATH: '/bin', GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1' });
+    expect(kdfChildEnv({ HOME: '/root' })).toEqual({ HOME: '/root', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' });
+  });
 });

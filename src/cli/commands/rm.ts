@@ -6,7 +6,7 @@ import { openRepository } from '../context.js';
 /** kloset at <store> rm <snap>… — the snapshots disappear from listings; data stays until maintenance. */
 export async function rm(store: string, args: string[]): Promise<number> {
   if (args.length === 0) throw new Error('usage: kloset at <store> rm <snap>...');
-  const repo = await openRepository(store);
+  const repo = await openRepository(store, undefined, { toChange: true });
   try {
     const ids = args.map((a) => resolveSnapshotId(repo, a));
     for (const id of ids) {

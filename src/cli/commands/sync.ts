@@ -13,7 +13,7 @@ export async function sync(store: string, args: string[]): Promise<number> {
   if (to < 0 || !args[to + 1]) throw new Error('usage: kloset at <store> sync [<snap>...] to <store>');
   const source = await openRepository(store);
   try {
-    const target = await openRepository(args[to + 1]!, process.env.KLOSET_TO_PASSPHRASE);
+    const target = await openRepository(args[to + 1]!, process.env.KLOSET_TO_PASSPHRASE, { toChange: true });
     try {
       const ids = to === 0 ? source.snapshotIds() : args.slice(0, to).map((a) => resolveSnapshotId(source, a));
       const r = await syncSnapshots(source, target, ids);

@@ -14,6 +14,7 @@ import { goModeFromPosix } from '../../kloset/snapshot/vfs/go-mode.js';
 import { isDirectoryStat, isRegularStat, isSymlinkStat, type ItemStat } from './native-stat.js';
 import { readXattr, StatWalk, type Pending } from './stat-walk.js';
 import { groupName, userName } from './user-names.js';
+import { fsError } from './storage.js';
 
 const SMALL_FILE = 1n << 20n;
 
@@ -88,6 +89,8 @@ export class FsImporter implements Importer {
         const s = stats.next(next, stack);
         ({ st, xattrNames } = s instanceof Promise ? await s : s);
       } catch (e) {
+        // nothing to back up at all: a clear error rather than a snapshot of one error entry
+        if (local === this.localRoot) throw fsError(e, 'back up', local);
         yield { error: { path, error: errorText(e) } };
         continue;
       }

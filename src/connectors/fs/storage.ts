@@ -277,7 +277,7 @@ export async function writeBodyAt(fh: FileHandle, body: PutBody, position: numbe
   return size;
 }
 
-async function writeAt(fh: FileHandle, bytes: Uint8Array, position: number, path: string): Promise<void> {
+export async function writeAt(fh: FileHandle, bytes: Uint8Array, position: number, path: string): Promise<void> {
   let done = 0;
   while (done < bytes.length) {
     const { bytesWritten } = await io(fh.write(bytes, done, bytes.length - done, position + done), 'write', path);

@@ -9,8 +9,10 @@
  * answers fixed MACs (as plakar does), the packfile is served whatever MAC is asked for, and the
  * state only under its fixed MAC. Locks are no-ops — a finished ptar never changes.
  *
- * Writing: `create(config)` opens a temp file next to the target; then exactly one
- * put('packfile') (streamed) and one put('state'), in that order; `close()` appends the trailer,
+ * Writing: `create(config)` opens a temp file next to the target; then exactly one packfile —
+ * put('packfile'), or `openPackfileStream` for a writer that streams blobs into it as it makes
+ * them (a backup: the packfile is as large as the snapshot) — and one put('state'), in that
+ * order; `close()` appends the trailer,
  * fsyncs and renames into place. Until then nothing exists at the target path, so a crashed
  * write never leaves a half ptar there. A close() before the state was put abandons the write
  * (the temp file is removed). A failed put truncates the file back, so the put may be retried.
@@ -20,8 +22,8 @@ import { lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { constantTimeEqual, utf8, view } from '../../kloset/base/bytes.js';
 import { corrupt, KlosetError, unsupported } from '../../kloset/base/errors.js';
-import type { ByteRange, PutBody, Storage, StorageResource } from '../../kloset/storage/storage.js';
-import { fsError, io, readAt, syncDir, writeBodyAt } from '../fs/storage.js';
+import type { ByteRange, PackfileStream, PutBody, Storage, StorageResource } from '../../kloset/storage/storage.js';
+import { fsError, io, readAt, syncDir, writeAt, writeBodyAt } from '../fs/storage.js';
 
 const MAGIC = utf8.encode('_PLATAR_');
 const VERSION = 0x00010000; // 1.0.0, encoded major<<16 | minor<<8 | patch
@@ -135,6 +137,45 @@ export class PtarStorage implements Storage {
     } finally {
       w.busy = false;
     }
+  }
+
+  async openPackfileStream(mac: Uint8Array): Promise<PackfileStream> {
+    checkMac(mac);
+    const w = this.mode;
+    if (w.kind !== 'writing') {
+      throw new KlosetError('CONFLICT', `cannot write into ${this.location}: ptar files are read-only once written`);
+    }
+    if (w.broken) throw w.broken;
+    if (w.busy || w.packfile) throw new KlosetError('CONFLICT', `a ptar takes exactly one packfile; cannot open another ${w.busy ? 'while a put runs' : 'now'}`);
+    w.busy = true;
+    const start = w.offset;
+    let pos = start;
+    let open = true;
+    const done = () => {
+      open = false;
+      w.busy = false;
+    };
+    return {
+      write: async (bytes) => {
+        if (!open) throw new TypeError('ptar packfile stream already ended');
+        await writeAt(w.fh, bytes, pos, w.tmp);
+        pos += bytes.length;
+      },
+      end: async () => {
+        if (!open) throw new TypeError('ptar packfile stream already ended');
+        w.packfile = { offset: start, length: pos - start };
+        w.offset = pos;
+        done();
+      },
+      abort: async () => {
+        if (!open) return;
+        done();
+        // cut what was written, so the archive can still take a packfile (or be abandoned)
+        await w.fh.truncate(start).catch((te: unknown) => {
+          w.broken = fsError(te, 'truncate', w.tmp);
+        });
+      },
+    };
   }
 
   async get(resource: StorageResource, mac: Uint8Array, range?: ByteRange): Promise<Uint8Array> {

@@ -236,6 +236,9 @@ export class FastCdc {
       }
     } finally {
       if (this.spares.length < MAX_SPARES) this.spares.push(buf);
+      // a consumer that stopped early (an error, a cancelled backup): the source releases what
+      // it holds (a file's handle) now rather than when the collector finds it
+      if (!eof && it.return) await it.return().catch(() => undefined);
     }
   }
 

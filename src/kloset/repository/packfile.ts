@@ -239,6 +239,25 @@ export class PackfileWriter {
     return this.bytes;
   }
 
+  /** Payload bytes not yet taken by `drain` (all of them when nothing was drained). */
+  get pendingBytes(): number {
+    return this.bytes - this.drained;
+  }
+
+  /**
+   * The payload's parts so far, taken away, for a caller that writes the packfile out as it
+   * grows (a ptar's one packfile is as large as the snapshot): `finish` then returns only the
+   * parts that came after, and the records keep their offsets from the packfile's start.
+   */
+  drain(): Uint8Array[] {
+    this.open();
+    this.endRun();
+    this.drained = this.bytes;
+    return this.parts.splice(0);
+  }
+
+  private drained = 0;
+
   /** The records so far (decoded from the index each time: for tests and diagnostics). */
   get records(): readonly BlobRecord[] {
     return decodeIndex(this.index.slice(0, this.count * BLOB_RECORD_SIZE));

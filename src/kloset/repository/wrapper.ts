@@ -44,6 +44,16 @@ export function wrap(type: ResourceTypeValue, ver: number, payload: Uint8Array, 
   return out;
 }
 
+/** The wrapper's first 16 bytes: what a streamed object (a ptar's packfile) starts with; its MAC follows the payload. */
+export function wrapperHeader(type: ResourceTypeValue, ver: number): Uint8Array {
+  const header = new Uint8Array(WRAPPER_HEADER_SIZE);
+  header.set(MAGIC, 0);
+  const dv = new DataView(header.buffer);
+  dv.setUint32(8, type, true);
+  dv.setUint32(12, ver, true);
+  return header;
+}
+
 export interface Unwrapped {
   type: number;
   version: number;
@@ -74,11 +84,7 @@ export function unwrap(bytes: Uint8Array, expected: ResourceTypeValue, mac: Mac 
  * incrementally and the result is a sized stream, so the parts are never concatenated.
  */
 export async function wrapParts(type: ResourceTypeValue, ver: number, parts: readonly Uint8Array[], mac: Mac): Promise<PutBody> {
-  const header = new Uint8Array(WRAPPER_HEADER_SIZE);
-  header.set(MAGIC, 0);
-  const dv = new DataView(header.buffer);
-  dv.setUint32(8, type, true);
-  dv.setUint32(12, ver, true);
+  const header = wrapperHeader(type, ver);
   const h = await mac.stream();
   h.update(header);
   let size = WRAPPER_HEADER_SIZE + WRAPPER_MAC_SIZE;

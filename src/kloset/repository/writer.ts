@@ -15,7 +15,9 @@ import { BLOB_VERSION } from './blob-types.js';
 import type { PreparedBlob } from './encoder.js';
 import { indexRecords, PackfileWriter } from './packfile.js';
 import type { Repository } from './repository.js';
-import { ResourceType, version, wrap, wrapParts } from './wrapper.js';
+import type { MacStream } from '../hashing/mac.js';
+import type { PackfileStream } from '../storage/storage.js';
+import { ResourceType, version, wrap, wrapParts, wrapperHeader } from './wrapper.js';
 
 export const PACKFILE_VERSION = version(1, 0, 0);
 
@@ -26,6 +28,12 @@ export const PACKFILE_VERSION = version(1, 0, 0);
  * 311 MiB, no slower (alternating runs, docs/benchmarks.md, session 8).
  */
 export const TARGET_PACKFILE_SIZE = 16 << 20;
+
+/**
+ * Into a storage that holds a single packfile (a ptar), the packfile is written out whenever
+ * this much of it waits in memory: it is as large as the snapshot, and memory stays bounded.
+ */
+const STREAM_WRITE_BYTES = 8 << 20;
 
 /** Metadata blobs encoded in the background at once (each a few hundred bytes). */
 const MAX_ENCODING = 256;
@@ -53,7 +61,18 @@ export class RepositoryWriter {
   /** bytes of encoded blobs written, for progress and benchmarks */
   storedBytes = 0;
 
-  constructor(private readonly repo: Repository, readonly stateId: Uint8Array) {}
+  /**
+   * The storage holds a single packfile (a ptar, Storage.openPackfileStream): every blob goes
+   * into it, written out as it grows, with no padding blobs (as plakar's ptar writer); no
+   * rotation. The packfile ends at the commit.
+   */
+  private readonly streaming: boolean;
+  /** `ended`: no blob may be added any more; `closed`: the sink was ended or aborted */
+  private stream: { sink: PackfileStream; mac: Uint8Array; hash: MacStream; ended: boolean; closed: boolean } | null = null;
+
+  constructor(private readonly repo: Repository, readonly stateId: Uint8Array) {
+    this.streaming = typeof repo.storage.openPackfileStream === 'function';
+  }
 
   has(type: number, mac: Uint8Array): boolean {
     return this.repo.index.has(type, mac) || this.written.has(type, mac);
@@ -104,7 +123,12 @@ export class RepositoryWriter {
     // one uploaded, and a backup held three or more at once).
     while (this.rotation) await this.rotation;
     if (this.abandoned) return false;
+    if (this.stream?.ended) throw new Error('the single packfile of this storage has ended: no blob can be added');
     this.append(type, mac, encoded);
+    if (this.streaming) {
+      if (this.pack!.pendingBytes >= STREAM_WRITE_BYTES) await this.streamOut(this.pack!.drain());
+      return true;
+    }
     if (this.pack!.size >= Math.min(Number(this.repo.config.packfile.maxSize), TARGET_PACKFILE_SIZE)) {
       // The full packfile is taken now and uploaded after the previous one: uploads keep their
       // order (commit waits for all of them) and at most two packfiles are held in memory.
@@ -134,7 +158,7 @@ export class RepositoryWriter {
       mac: this.repo.mac,
       random: prims.random,
       now: prims.now,
-      paddingMax: this.repo.config.chunking.minSize,
+      paddingMax: this.streaming ? 0 : this.repo.config.chunking.minSize,
     });
     this.pack.addBlob(type, BLOB_VERSION, mac, encoded);
     this.storedBytes += encoded.length;
@@ -147,6 +171,41 @@ export class RepositoryWriter {
     const body = await wrapParts(ResourceType.PACKFILE, PACKFILE_VERSION, parts, this.repo.mac);
     await this.repo.storage.put('packfile', packfileMac, body);
     this.uploaded.push({ packfile: packfileMac, timestamp: nowNs(this.repo.prims.now()), index });
+  }
+
+  /** Writes parts of the single packfile out, after those before them (the chain of uploads). */
+  private streamOut(parts: Uint8Array[]): Promise<void> {
+    const next = this.uploading.then(() => this.writeToStream(parts));
+    this.uploading = next;
+    next.catch(() => undefined); // handled: the caller awaits it, and so do flush and commit
+    return next;
+  }
+
+  private async writeToStream(parts: readonly Uint8Array[]): Promise<void> {
+    if (!this.stream) {
+      const mac = this.repo.prims.random(32);
+      const sink = await this.repo.storage.openPackfileStream!(mac);
+      const header = wrapperHeader(ResourceType.PACKFILE, PACKFILE_VERSION);
+      this.stream = { sink, mac, hash: (await this.repo.mac.stream()).update(header), ended: false, closed: false };
+      await sink.write(header);
+    }
+    const s = this.stream;
+    for (const p of parts) {
+      s.hash.update(p);
+      await s.sink.write(p);
+    }
+  }
+
+  /** Ends the single packfile: its last parts, index and footer, then the wrapper's MAC. */
+  private async endStream(pack: PackfileWriter): Promise<void> {
+    const { parts, index } = pack.finish();
+    await this.streamOut(parts);
+    const s = this.stream!;
+    s.ended = true;
+    await s.sink.write(s.hash.digest());
+    await s.sink.end();
+    s.closed = true;
+    this.uploaded.push({ packfile: s.mac, timestamp: nowNs(this.repo.prims.now()), index });
   }
 
   /**
@@ -166,14 +225,17 @@ export class RepositoryWriter {
     };
   }
 
-  /** Uploads what is pending: blobs being encoded, the queued packfiles, then the one being filled. */
+  /**
+   * Uploads what is pending: blobs being encoded, the queued packfiles, then the one being
+   * filled. A storage's single packfile (ptar) ends here: nothing can be added afterwards.
+   */
   async flush(): Promise<void> {
     while (this.encoding.size > 0) await this.encoding.all();
     if (this.failure !== undefined) throw this.failure;
     await this.uploading;
     const pack = this.pack;
     this.pack = null;
-    if (pack) await this.upload(pack);
+    if (pack) await (this.streaming ? this.endStream(pack) : this.upload(pack));
   }
 
   private abandoned = false;
@@ -189,6 +251,10 @@ export class RepositoryWriter {
     this.committed = true;
     while (this.encoding.size > 0) await this.encoding.settled();
     await this.uploading.catch(() => undefined);
+    if (this.stream && !this.stream.closed) {
+      this.stream.ended = this.stream.closed = true;
+      await this.stream.sink.abort();
+    }
   }
 
   /** Flushes and writes the state; the blobs become visible to readers, this one included. */

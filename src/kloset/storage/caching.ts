@@ -6,7 +6,7 @@
  * cache holds nothing a store does not. Everything else passes through.
  */
 import { toHex } from '../base/bytes.js';
-import type { ByteRange, PutBody, Storage, StorageResource } from './storage.js';
+import type { ByteRange, PackfileStream, PutBody, Storage, StorageResource } from './storage.js';
 
 /** Where the copies live: a directory per store on disk in Node, anything in tests. */
 export interface ObjectCache {
@@ -32,7 +32,12 @@ export class CachingStorage implements Storage, LocalObjects {
   /** identifies the store in the cache: a digest of its CONFIG, known after create/open */
   private storeKey: string | null = null;
 
-  constructor(private readonly inner: Storage, private readonly cache: ObjectCache, private readonly digest: (bytes: Uint8Array) => string) {}
+  /** the inner storage's, when it holds a single packfile (ptar) */
+  readonly openPackfileStream?: (mac: Uint8Array) => Promise<PackfileStream>;
+
+  constructor(private readonly inner: Storage, private readonly cache: ObjectCache, private readonly digest: (bytes: Uint8Array) => string) {
+    if (inner.openPackfileStream) this.openPackfileStream = (mac) => inner.openPackfileStream!(mac);
+  }
 
   get location(): string {
     return this.inner.location;

@@ -14,7 +14,7 @@
  * inner storage again, and every backend calls `stream()` afresh per put.
  */
 import { isKlosetError } from '../base/errors.js';
-import type { ByteRange, PutBody, Storage, StorageResource } from './storage.js';
+import type { ByteRange, PackfileStream, PutBody, Storage, StorageResource } from './storage.js';
 
 export interface RetryOptions {
   /** total tries, including the first (default 5) */
@@ -36,6 +36,8 @@ export class RetryingStorage implements Storage {
   private readonly maxDelayMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  /** the inner storage's, not retried: a stream's writes cannot be replayed from here */
+  readonly openPackfileStream?: (mac: Uint8Array) => Promise<PackfileStream>;
 
   constructor(
     private readonly inner: Storage,
@@ -46,6 +48,7 @@ export class RetryingStorage implements Storage {
     this.maxDelayMs = options.maxDelayMs ?? 2000;
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
+    if (inner.openPackfileStream) this.openPackfileStream = (mac) => inner.openPackfileStream!(mac);
   }
 
   get location(): string {

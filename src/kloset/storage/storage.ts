@@ -33,6 +33,19 @@ export interface ByteRange {
 /** Bytes to store: a buffer, or a sized stream (large packfiles are not held in memory). */
 export type PutBody = Uint8Array | { readonly size: number; stream(): AsyncIterable<Uint8Array> };
 
+/**
+ * The one packfile of a storage that holds exactly one (a ptar, spec §1.4), written as a stream
+ * whose length is known only at its end. Writes go out in order; each resolves once its bytes
+ * are handed to the backend, so a writer awaiting them holds only what it is about to write.
+ */
+export interface PackfileStream {
+  write(bytes: Uint8Array): Promise<void>;
+  /** The packfile is complete (its index and footer written): the state may follow. */
+  end(): Promise<void>;
+  /** Gives the packfile up: what was written is cut off again. */
+  abort(): Promise<void>;
+}
+
 export interface Storage {
   /** Human-readable location, e.g. `fs:///backups/store` (never contains secrets). */
   readonly location: string;
@@ -42,6 +55,13 @@ export interface Storage {
   put(resource: StorageResource, mac: Uint8Array, body: PutBody): Promise<void>;
   get(resource: StorageResource, mac: Uint8Array, range?: ByteRange): Promise<Uint8Array>;
   delete(resource: StorageResource, mac: Uint8Array): Promise<void>;
+  /**
+   * Only storages that hold exactly one packfile (ptar) have this: opens that packfile for
+   * writing as a stream (PackfileStream). A writer then puts every blob of the store into it, in
+   * order, ends it and puts the state; `put('packfile')` is not used. Its presence is what tells
+   * a writer not to rotate packfiles.
+   */
+  openPackfileStream?(mac: Uint8Array): Promise<PackfileStream>;
   /** Releases handles; for a ptar being written, completes the file. */
   close(): Promise<void>;
 }
