@@ -198,4 +198,38 @@ describe('kloset command', () => {
     expect(readdirSync(work.path).filter((n) => n.startsWith('missing.ptar'))).toEqual([]);
     expect(run(['ptar', src]).stderr).toContain('usage: kloset ptar');
   });
+
+  it('ptar -k: a store\'s snapshots (all, or those named) copied into a new archive under its own passphrase', () => {
+    const src = join(work.path, 'ptar-k-src');
+    const files = makeTree(src);
+    const store = join(work.path, 'ptar-k-store');
+    expect(run(['at', store, 'create']).status).toBe(0);
+    const ids = [1, 2].map((n) => {
+      writeFileSync(join(src, 'a.txt'), `version ${n}\n`);
+      return /([0-9a-f]{64})\s*$/.exec(run(['at', store, 'backup', src]).stdout)![1]!;
+    });
+    const all = join(work.path, 'all.ptar');
+    const other = { KLOSET_TO_PASSPHRASE: 'archive passphrase' };
+    const made = run(['ptar', '-o', all, '-k', store], other);
+    expect(made.status, made.stderr).toBe(0);
+    expect(made.stdout.trim().split('\n')).toEqual(ids.map((id) => expect.stringContaining(`copied ${id}`)));
+    // the archive has its own key: the store's passphrase does not open it
+    expect(run(['at', all, 'ls']).status).toBe(3);
+    const listed = run(['at', all, 'ls'], { KLOSET_PASSPHRASE: 'archive passphrase' }).stdout;
+    for (const id of ids) expect(listed).toContain(id.slice(0, 8));
+    const check = run(['at', all, 'check'], { KLOSET_PASSPHRASE: 'archive passphrase' });
+    expect(check.status, check.stderr).toBe(0);
+    expect(run(['at', all, 'info'], { KLOSET_PASSPHRASE: 'archive passphrase' }).stdout).toContain('states: 1, packfiles: 1');
+    const cat = run(['at', all, 'cat', `${ids[0]!.slice(0, 8)}:${src}/a.txt`], { KLOSET_PASSPHRASE: 'archive passphrase' });
+    expect(cat.stdout).toBe('version 1\n');
+    expect(run(['at', all, 'cat', `${ids[1]!.slice(0, 8)}:${src}/docs/readme.md`], { KLOSET_PASSPHRASE: 'archive passphrase' }).raw.equals(files['docs/readme.md']!)).toBe(true);
+
+    const one = join(work.path, 'one.ptar');
+    expect(run(['ptar', '-o', one, '-k', store, ids[1]!.slice(0, 8)]).status).toBe(0);
+    expect(run(['at', one, 'ls']).stdout.trim().split('\n').map((l) => l.slice(0, 8))).toEqual([ids[1]!.slice(0, 8)]);
+    // an unknown snapshot: an error and no archive
+    const bad = run(['ptar', '-o', join(work.path, 'bad.ptar'), '-k', store, 'ffffffff']);
+    expect(bad.status).not.toBe(0);
+    expect(readdirSync(work.path).filter((n) => n.startsWith('bad.ptar'))).toEqual([]);
+  });
 });

@@ -61,6 +61,23 @@ describe('sync', () => {
     expect(again.copied).toEqual([]);
     expect(again.skipped.map(toHex)).toEqual([toHex(first.snapshotId)]);
   });
+
+  it('oneState: every copy in one state committed at the end (a ptar\'s shape); an ID given twice is copied once', async () => {
+    const src = tmp();
+    makeTree(src);
+    const from = await newRepo();
+    const first = await backup(from, new FsImporter(src));
+    const second = await backup(from, new FsImporter(src), { tags: ['second'] });
+    const storage = new MemoryStorage();
+    const to = await newRepo({}, storage);
+    const r = await syncSnapshots(from, to, [first.snapshotId, second.snapshotId, first.snapshotId], { oneState: true });
+    expect(r.copied.map((c) => toHex(c.snapshotId))).toEqual([toHex(first.snapshotId), toHex(second.snapshotId)]);
+    expect(r.skipped.map(toHex)).toEqual([toHex(first.snapshotId)]);
+    expect(await storage.list('state')).toHaveLength(1);
+    const reopened = await Repository.open(storage, testPrims, PASS);
+    expect(reopened.snapshotIds().map(toHex).sort()).toEqual([toHex(first.snapshotId), toHex(second.snapshotId)].sort());
+    for (const id of [first.snapshotId, second.snapshotId]) expect((await checkSnapshot(await SnapshotReader.open(reopened, id))).problems).toEqual([]);
+  });
 });
 
 describe('locks', () => {

@@ -61,6 +61,12 @@ export interface BackupOptions {
   context?: KeyValue[];
   signal?: AbortSignal;
   onProgress?: (p: BackupProgress) => void;
+  /**
+   * A writer shared with other backups (sync into a ptar, whose one state holds every snapshot):
+   * the snapshot's blobs go into it and the caller commits it (or abandons it on failure).
+   * By default the backup has a writer of its own and commits it.
+   */
+  writer?: RepositoryWriter;
 }
 
 export interface BackupProgress {
@@ -108,14 +114,14 @@ export async function backup(repo: Repository, importer: Importer, options: Back
 }
 
 async function run(repo: Repository, importer: Importer, options: BackupOptions, snapshotId: Uint8Array, start: number): Promise<BackupResult> {
-  const w = repo.writer(snapshotId);
+  const w = options.writer ?? repo.writer(snapshotId);
   const inFlight = new InFlight();
   try {
     return await build(repo, importer, options, snapshotId, start, w, inFlight);
   } catch (e) {
     // a failed or cancelled backup: let what is under way end, then store nothing more
     await inFlight.settled();
-    await w.abandon();
+    if (!options.writer) await w.abandon();
     throw e;
   }
 }
@@ -125,6 +131,7 @@ async function build(
   w: RepositoryWriter, inFlight: InFlight,
 ): Promise<BackupResult> {
   const b = new Builder(repo, w, options);
+  const storedBefore = w.storedBytes;
   // Items are processed a few at a time so file I/O overlaps with hashing and encoding; the
   // writer's dedup check and packing are synchronous, so concurrent items cannot race there.
   let failure: unknown;
@@ -171,8 +178,8 @@ async function build(
   };
   await w.putBlob(BlobType.SNAPSHOT, snapshotId, encodeStruct(headerSchema, header));
   options.signal?.throwIfAborted();
-  await w.commit();
-  return { snapshotId, header, progress: b.progress, storedBytes: w.storedBytes };
+  if (!options.writer) await w.commit();
+  return { snapshotId, header, progress: b.progress, storedBytes: w.storedBytes - storedBefore };
 }
 
 function timeOf(ms: number): GoTime {

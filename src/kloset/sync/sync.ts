@@ -15,24 +15,43 @@ export interface SyncResult {
   skipped: Uint8Array[];
 }
 
-export async function syncSnapshots(source: Repository, target: Repository, ids: Uint8Array[], options: { signal?: AbortSignal } = {}): Promise<SyncResult> {
+export interface SyncOptions {
+  signal?: AbortSignal;
+  /**
+   * All the copies in one state, committed once at the end, under a random ID: what a storage
+   * that holds a single packfile and state (a ptar) needs. By default each copied snapshot is
+   * committed as it is done (an interrupted sync keeps the ones finished).
+   */
+  oneState?: boolean;
+}
+
+export async function syncSnapshots(source: Repository, target: Repository, ids: Uint8Array[], options: SyncOptions = {}): Promise<SyncResult> {
   const have = new Set(target.snapshotIds().map(toHex));
   const result: SyncResult = { copied: [], skipped: [] };
-  for (const id of ids) {
-    if (have.has(toHex(id))) {
-      result.skipped.push(id);
-      continue;
+  const shared = options.oneState ? target.writer(target.prims.random(32)) : undefined;
+  try {
+    for (const id of ids) {
+      if (have.has(toHex(id))) {
+        result.skipped.push(id);
+        continue;
+      }
+      const snap = await SnapshotReader.open(source, id);
+      const h = snap.header;
+      result.copied.push(await backup(target, new SnapshotImporter(snap), {
+        snapshotId: id,
+        signal: options.signal,
+        writer: shared,
+        header: {
+          timestamp: h.timestamp, duration: h.duration, name: h.name, category: h.category, environment: h.environment,
+          perimeter: h.perimeter, job: h.job, tags: h.tags, context: h.context,
+        },
+      }));
+      have.add(toHex(id)); // an ID given twice is copied once
     }
-    const snap = await SnapshotReader.open(source, id);
-    const h = snap.header;
-    result.copied.push(await backup(target, new SnapshotImporter(snap), {
-      snapshotId: id,
-      signal: options.signal,
-      header: {
-        timestamp: h.timestamp, duration: h.duration, name: h.name, category: h.category, environment: h.environment,
-        perimeter: h.perimeter, job: h.job, tags: h.tags, context: h.context,
-      },
-    }));
+    await shared?.commit();
+  } catch (e) {
+    await shared?.abandon();
+    throw e;
   }
   return result;
 }
