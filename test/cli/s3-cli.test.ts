@@ -109,6 +109,27 @@ describe('kloset with S3', () => {
     }
   }, 120_000);
 
+  it('makes a ptar archive of a bucket (kloset ptar -o FILE @source) that lists and reads back', async () => {
+    const source = await s3.createBucket('ptarsrc');
+    const body = randomBytes(300_000);
+    await s3.client().send(new PutObjectCommand({ Bucket: source, Key: 'data/blob.bin', Body: body, ContentType: 'application/octet-stream' }));
+    await s3.client().send(new PutObjectCommand({ Bucket: source, Key: 'note.txt', Body: 'a note\n', ContentType: 'text/plain' }));
+    let r = await run(['source', 'add', 'forptar', `location=s3://${s3.host}/${source}`, `access_key=${s3.accessKey}`, 'use_tls=false']);
+    expect(r.status, r.stderr).toBe(0);
+    const archive = join(work.path, 'bucket.ptar');
+    r = await run(['ptar', '-o', archive, '@forptar'], { KLOSET_SOURCE_FORPTAR_SECRET_ACCESS_KEY: s3.secretKey });
+    expect(r.status, r.stderr).toBe(0);
+    const id = /([0-9a-f]{64})\s*$/.exec(r.stdout)![1]!;
+    r = await run(['at', archive, 'cat', `${id}:/note.txt`]);
+    expect(r.stdout).toBe('a note\n');
+    r = await run(['at', archive, 'check']);
+    expect(r.status, r.stderr).toBe(0);
+    const out = join(work.path, 'from-ptar');
+    r = await run(['at', archive, 'restore', '-to', out, `${id}:/data`]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(md5(readFileSync(join(out, 'data', 'blob.bin')))).toBe(md5(body));
+  }, 120_000);
+
   it('keeps a store in a bucket (@store) and backs up a local folder into it', async () => {
     const bucket = await s3.createBucket('clistore');
     let r = await run(['store', 'add', 'remote', `location=s3://${s3.host}/${bucket}/kloset`, `access_key=${s3.accessKey}`, 'use_tls=false']);
