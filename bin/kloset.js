@@ -12,9 +12,6 @@ if (existsSync(built) && process.env.KLOSET_FROM_SOURCES !== '1') {
   // `at <store> …` unlocks the store (unless it is plaintext): the key derivation starts now,
   // while the CLI's modules load (~0.2 s), rather than after them (src/cli/early-unlock.ts)
   if (process.argv[2] === 'at') {
-    // the KDF child's own start-up (~50 ms) begins before the rest of early-unlock's modules load
-    const { prestartKdfProcess } = await import(new URL('../dist/kloset/crypto/node/kdf-worker.js', import.meta.url).href);
-    prestartKdfProcess();
     const { startEarlyUnlock } = await import(new URL('../dist/cli/early-unlock.js', import.meta.url).href);
     startEarlyUnlock(process.argv.slice(2));
   }

@@ -37,7 +37,7 @@ export async function ptar(args: string[], argv: string[]): Promise<number> {
   if (typeof out !== 'string' || out === '' || (from === undefined && rest.length !== 1)) throw new KlosetError('UNSUPPORTED', USAGE);
   const options = { ...createOptions(flags), packfileMaxSize: UNLIMITED_PACKFILE };
   // -o takes a path (its name need not end in .ptar) or a ptar:// URL
-  const path = out.startsWith('ptar://') ? localLocation(out).path : localLocation(`ptar://${out}`).path;
+  const path = localLocation(out.startsWith('ptar://') ? out : `ptar://${out}`).path;
   if (typeof from === 'string') return copyInto(path, from, rest, options);
   return backupSource(rest[0]!, () => createRepository(new PtarStorage(path), {}, options), flags, argv);
 }
