@@ -7,9 +7,10 @@
 export interface ObjectCipher {
   /**
    * Returns wrap(masterKey, random[0..32]) ‖ records, record i sealed under that subkey with
-   * the nonce random[32 + 12i .. 44 + 12i]; `random` holds 32 + 12·records bytes.
+   * the nonce random[32 + 12i .. 44 + 12i]; `random` holds 32 + 12·records bytes. `out`, when
+   * given, is where it goes (exactly encryptedSize bytes), and is what is returned.
    */
-  seal(masterKey: Uint8Array, plaintext: Uint8Array, random: Uint8Array, chunkSize: number): Uint8Array;
+  seal(masterKey: Uint8Array, plaintext: Uint8Array, random: Uint8Array, chunkSize: number, out?: Uint8Array): Uint8Array;
   /**
    * Inverse of `seal` into `plainLength` bytes (the caller validated the layout); throws
    * KlosetError AUTH when the subkey does not unwrap or a record's tag does not verify.

@@ -16,17 +16,23 @@ export function encryptedSize(plainLength: number, chunkSize = DEFAULT_RECORD_SI
   return WRAPPED_KEY_SIZE + plainLength + Math.ceil(plainLength / chunkSize) * RECORD_OVERHEAD;
 }
 
-export function encrypt(suite: CipherSuite, masterKey: Uint8Array, plaintext: Uint8Array, chunkSize = DEFAULT_RECORD_SIZE): Uint8Array {
+/**
+ * `alloc`, when given, provides the memory the sealed object is written into (called once with
+ * its exact size): a backup's encoding thread seals chunks straight into memory shared with
+ * the thread that packs them.
+ */
+export function encrypt(suite: CipherSuite, masterKey: Uint8Array, plaintext: Uint8Array, chunkSize = DEFAULT_RECORD_SIZE, alloc?: (n: number) => Uint8Array): Uint8Array {
   checkChunkSize(chunkSize);
+  const size = encryptedSize(plaintext.length, chunkSize);
   // a master key of another length (a damaged CONFIG's KDF) fails the per-record path's checks
   if (suite.objects && masterKey.length === 32) {
     const random = suite.random(32 + Math.ceil(plaintext.length / chunkSize) * GCM_SIV_NONCE_SIZE);
-    const sealed = suite.objects.seal(masterKey, plaintext, random, chunkSize);
+    const sealed = suite.objects.seal(masterKey, plaintext, random, chunkSize, alloc?.(size));
     random.fill(0);
     return sealed;
   }
   const subkey = suite.random(32);
-  const out = new Uint8Array(encryptedSize(plaintext.length, chunkSize));
+  const out = alloc ? alloc(size) : new Uint8Array(size);
   out.set(suite.keyWrap.wrap(masterKey, subkey), 0);
   const aead = suite.aead(subkey);
   let o = WRAPPED_KEY_SIZE;

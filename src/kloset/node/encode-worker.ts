@@ -10,10 +10,11 @@ import { entropy } from '../base/entropy.js';
 import { parseHashingAlgorithm } from '../hashing/mac.js';
 import { BlobCodec } from '../repository/blob-codec.js';
 import { BufferPool } from './buffer-pool.js';
+import { ArenaWriter, type ArenaShare, type ArenaSlot } from './output-arena.js';
 import type { Configuration } from '../repository/config.js';
 import { nodePrimitives } from './primitives.js';
 
-const { config, key, macKey } = workerData as { config: Configuration; key: Uint8Array | null; macKey: Uint8Array };
+const { config, key, macKey, arena } = workerData as { config: Configuration; key: Uint8Array | null; macKey: Uint8Array; arena?: ArenaShare };
 const codec = new BlobCodec(nodePrimitives, config, key);
 const mac = await nodePrimitives.macs(parseHashingAlgorithm(config.hashing.algorithm), macKey);
 
@@ -30,6 +31,27 @@ const OUTPUT_SPARE_BYTES = 8 << 20;
 const outputs = new BufferPool(OUTPUT_SPARE_BYTES);
 const outputOf = (n: number) => outputs.take(n);
 
+/** Memory shared with the main thread that chunks are sealed into (output-arena.ts). */
+const ring = arena ? new ArenaWriter(arena) : null;
+
+/**
+ * Encodes a chunk into the shared ring when it has room (the answer then names the slot and
+ * moves no buffer), else into fresh memory.
+ */
+function encodeChunk(m: Job): { data: Uint8Array; slot: ArenaSlot | null } {
+  let slot: ArenaSlot | null = null;
+  const alloc = (n: number): Uint8Array => {
+    slot = ring!.take(n);
+    return slot ? ring!.view(slot) : new Uint8Array(n);
+  };
+  try {
+    return { data: codec.encode(m.data, ring ? alloc : undefined), slot };
+  } catch (e) {
+    if (slot) ring!.untake(slot);
+    throw e;
+  }
+}
+
 /**
  * Answers a job, moving the result's buffer (a copy first when it is a view) and, for a job
  * whose input is a pooled buffer (`recycle`), the input too, for the pool to give out again.
@@ -42,12 +64,23 @@ function reply(m: Job, data: Uint8Array, extra: { mac?: Uint8Array; entropy?: nu
   parentPort!.postMessage({ id: m.id, data: owned, input: back, ...extra }, transfer);
 }
 
+/** Answers a job whose result is in the ring: only its place travels (and the input, as `reply`). */
+function replyInRing(m: Job, slot: ArenaSlot, extra: { mac: Uint8Array; entropy: number }): void {
+  const back = m.recycle ? m.data : undefined;
+  parentPort!.postMessage({ id: m.id, slot, input: back, ...extra }, back ? [back.buffer as ArrayBuffer] : []);
+}
+
 parentPort!.on('message', (m: Job) => {
   for (const b of m.spares ?? []) outputs.give(b);
   try {
     if (m.encodeOnly) reply(m, codec.encode(m.data));
     else if (m.decode) reply(m, codec.decodeVerified(m.data, m.decode.maxSize, mac, m.decode.address, outputOf));
-    else reply(m, codec.encode(m.data), { mac: mac.sum(m.data), entropy: entropy(m.data, nodePrimitives.countBytes) });
+    else {
+      const { data, slot } = encodeChunk(m);
+      const extra = { mac: mac.sum(m.data), entropy: entropy(m.data, nodePrimitives.countBytes) };
+      if (slot) replyInRing(m, slot, extra);
+      else reply(m, data, extra);
+    }
   } catch (e) {
     // the code crosses the thread boundary so INTEGRITY/CORRUPT/AUTH stay what they are
     const back = m.recycle ? m.data : undefined;

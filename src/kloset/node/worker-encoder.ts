@@ -11,6 +11,7 @@ import { KlosetError, type ErrorCode } from '../base/errors.js';
 import type { Configuration } from '../repository/config.js';
 import type { BlobEncoder, EncoderFactory, PreparedBlob } from '../repository/encoder.js';
 import { BufferPool, MIN_POOLED } from './buffer-pool.js';
+import { arenaBytes, OutputArena, type ArenaSlot } from './output-arena.js';
 
 /**
  * Blobs smaller than this are encoded inline: posting one costs about as much as encoding it
@@ -99,9 +100,14 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
     try {
       const fromSources = import.meta.url.endsWith('.ts');
       const entry = new URL(fromSources ? './encode-worker.ts' : './encode-worker.js', import.meta.url);
+      // the worker seals chunks into memory shared with this thread (output-arena.ts); each
+      // worker gets a ring of its own, so one that died leaves its slots to the old ring
+      const size = arenaBytes();
+      const ring = size > 0 ? new OutputArena(size) : null;
+      const data = { config, key, macKey, ...(ring ? { arena: ring.share } : {}) };
       const w = fromSources
-        ? new Worker(new URL('./ts-worker.mjs', import.meta.url), { workerData: { config, key, macKey, entry: entry.href } })
-        : new Worker(entry, { workerData: { config, key, macKey } });
+        ? new Worker(new URL('./ts-worker.mjs', import.meta.url), { workerData: { ...data, entry: entry.href } })
+        : new Worker(entry, { workerData: data });
       w.unref();
       answering = false;
       w.on('message', (m: WorkerAnswer) => {
@@ -115,6 +121,15 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
         waiting.delete(m.id);
         if (job) queuedBytes -= job.bytes;
         if (m.input) pool.give(m.input.buffer as ArrayBuffer); // a pooled chunk buffer coming back
+        // every slot is adopted in the order the worker took them, even one nobody waits for
+        if (m.slot && ring) {
+          const { view, release } = ring.adopt(m.slot);
+          if (!job) release();
+          else {
+            m.data = view;
+            m.release = release;
+          }
+        }
         if (job) {
           if (m.error !== undefined) job.reject(new KlosetError(m.code ?? 'IO', m.code ? m.error : `blob encoder: ${m.error}`));
           else job.resolve(m);
@@ -170,7 +185,7 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
       if (!w) return fallback.prepare(data);
       // a handed-over buffer that holds just these bytes (or a pooled one) moves to the worker as is
       const move = handOver === true && (ownsItsBuffer(data) || pool.owns(data));
-      return post(w, {}, data, move, (d) => fallback.prepare(d), (m) => ({ mac: m.mac!, encoded: m.data!, entropy: m.entropy! }));
+      return post(w, {}, data, move, (d) => fallback.prepare(d), (m) => ({ mac: m.mac!, encoded: m.data!, entropy: m.entropy!, ...(m.release ? { release: m.release } : {}) }));
     },
     decode(stored, maxSize, address) {
       // A small blob would wait behind large chunks already queued in the worker (a restore of
@@ -247,7 +262,11 @@ const WAITING_SPARE_BYTES = 8 << 20;
 /** Recycled buffers sent along with one decode job. */
 const SPARES_PER_JOB = 2;
 
-interface WorkerAnswer { ready?: boolean; id?: number; mac?: Uint8Array; data?: Uint8Array; input?: Uint8Array; entropy?: number; error?: string; code?: ErrorCode }
+interface WorkerAnswer {
+  ready?: boolean; id?: number; mac?: Uint8Array; data?: Uint8Array; input?: Uint8Array; entropy?: number; error?: string; code?: ErrorCode;
+  /** where in the shared ring the result lies (then `data` is set here, and `release`) */
+  slot?: ArenaSlot; release?: () => void;
+}
 
 /** Blobs up to this size are decoded on the calling thread when the worker is backlogged. */
 const SMALL_BLOB = 256 * 1024;

@@ -21,10 +21,19 @@ export class BlobCodec {
     if (config.encryption && !key) throw new TypeError('encrypted store opened without its key');
   }
 
-  encode(data: Uint8Array): Uint8Array {
+  /**
+   * `alloc`, when given, provides the memory of the result (called once, with its exact size,
+   * once compression has told it): see crypto/stream.ts `encrypt`.
+   */
+  encode(data: Uint8Array, alloc?: (n: number) => Uint8Array): Uint8Array {
     // encrypting reads the compressed frame once, into the blob: it can live in scratch memory
-    const packed = !this.codec ? data : this.key && this.codec.compressTransient ? this.codec.compressTransient(data) : this.codec.compress(data);
-    return this.key ? encrypt(this.prims.cipher, this.key, packed, this.recordSize) : packed;
+    const transient = (this.key || alloc) && this.codec?.compressTransient;
+    const packed = !this.codec ? data : transient ? this.codec.compressTransient!(data) : this.codec.compress(data);
+    if (this.key) return encrypt(this.prims.cipher, this.key, packed, this.recordSize, alloc);
+    if (!alloc) return packed;
+    const out = alloc(packed.length);
+    out.set(packed);
+    return out;
   }
 
   /**

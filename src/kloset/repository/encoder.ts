@@ -15,6 +15,12 @@ export interface PreparedBlob {
   encoded: Uint8Array;
   /** Shannon entropy of the plaintext, bits per byte (Chunk.entropy) */
   entropy: number;
+  /**
+   * When present, `encoded` lies in memory the encoder reuses: whoever holds the blob calls this
+   * once nothing reads `encoded` any more (RepositoryWriter: once its packfile is stored). Until
+   * then that memory is not written again.
+   */
+  release?: () => void;
 }
 
 export interface BlobEncoder {

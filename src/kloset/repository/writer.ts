@@ -13,7 +13,7 @@ import type { LocationEntry, StateEntry } from './state.js';
 import { serializeState, STATE_VERSION_1_1 } from './state.js';
 import { BLOB_VERSION } from './blob-types.js';
 import type { PreparedBlob } from './encoder.js';
-import { indexRecords, PackfileWriter } from './packfile.js';
+import { indexRecords, PackfileWriter, SMALL_BLOB_SIZE } from './packfile.js';
 import type { Repository } from './repository.js';
 import type { MacStream } from '../hashing/mac.js';
 import type { PackfileStream } from '../storage/storage.js';
@@ -110,32 +110,58 @@ export class RepositoryWriter {
    * thread) unless it is already there; the encoding is then simply dropped.
    */
   async putPrepared(type: number, blob: PreparedBlob): Promise<boolean> {
-    if (this.committed) throw new Error('writer already committed');
-    if (this.has(type, blob.mac)) return false;
-    return this.store(type, blob.mac, blob.encoded);
+    if (this.committed) {
+      blob.release?.();
+      throw new Error('writer already committed');
+    }
+    if (this.has(type, blob.mac)) {
+      blob.release?.();
+      return false;
+    }
+    return this.store(type, blob.mac, blob.encoded, blob.release);
   }
 
-  private async store(type: number, mac: Uint8Array, encoded: Uint8Array): Promise<boolean> {
-    if (this.abandoned) return false; // encoded in the background after the writer was given up
+  /**
+   * `release` (PreparedBlob.release) is called once nothing reads `encoded` any more: at once
+   * when the blob is dropped or copied into the packfile's slabs, else when its packfile has
+   * been stored (or given up).
+   */
+  private async store(type: number, mac: Uint8Array, encoded: Uint8Array, release?: () => void): Promise<boolean> {
+    if (this.abandoned) { // encoded in the background after the writer was given up
+      release?.();
+      return false;
+    }
     this.written.set(type, mac, 0);
     // A full packfile waiting for the upload before it: no blob goes into a new one meanwhile
     // (several chunks are stored concurrently; without this they kept filling packfiles while
     // one uploaded, and a backup held three or more at once).
     while (this.rotation) await this.rotation;
-    if (this.abandoned) return false;
-    if (this.stream?.ended) throw new Error('the single packfile of this storage has ended: no blob can be added');
+    if (this.abandoned || this.stream?.ended) {
+      release?.();
+      if (this.abandoned) return false;
+      throw new Error('the single packfile of this storage has ended: no blob can be added');
+    }
     this.append(type, mac, encoded);
+    // the packfile writer copies small blobs into its slabs and keeps large ones by reference
+    if (release) {
+      if (encoded.length < SMALL_BLOB_SIZE) release();
+      else this.held.push(release);
+    }
     if (this.streaming) {
-      if (this.pack!.pendingBytes >= STREAM_WRITE_BYTES) await this.streamOut(this.pack!.drain());
+      if (this.pack!.pendingBytes >= STREAM_WRITE_BYTES) {
+        const held = this.takeHeld();
+        await this.streamOut(this.pack!.drain()).finally(() => releaseAll(held));
+      }
       return true;
     }
     if (this.pack!.size >= Math.min(Number(this.repo.config.packfile.maxSize), TARGET_PACKFILE_SIZE)) {
       // The full packfile is taken now and uploaded after the previous one: uploads keep their
       // order (commit waits for all of them) and at most two packfiles are held in memory.
       const pack = this.pack!;
+      const held = this.takeHeld();
       this.pack = null;
       const previous = this.uploading;
-      this.uploading = previous.then(() => this.upload(pack));
+      this.uploading = previous.then(() => this.upload(pack)).finally(() => releaseAll(held));
       this.uploading.catch(() => undefined); // handled: commit awaits `uploading` and rethrows
       const rotation: Promise<void> = previous.then(() => undefined, () => undefined).finally(() => {
         if (this.rotation === rotation) this.rotation = null;
@@ -144,6 +170,15 @@ export class RepositoryWriter {
       await previous;
     }
     return true;
+  }
+
+  /** Releases of the blobs the packfile being filled holds by reference (store). */
+  private held: (() => void)[] = [];
+
+  private takeHeld(): (() => void)[] {
+    const held = this.held;
+    this.held = [];
+    return held;
   }
 
   /** The chain of packfile uploads, in order. */
@@ -235,7 +270,12 @@ export class RepositoryWriter {
     await this.uploading;
     const pack = this.pack;
     this.pack = null;
-    if (pack) await (this.streaming ? this.endStream(pack) : this.upload(pack));
+    const held = this.takeHeld();
+    try {
+      if (pack) await (this.streaming ? this.endStream(pack) : this.upload(pack));
+    } finally {
+      releaseAll(held);
+    }
   }
 
   private abandoned = false;
@@ -251,6 +291,7 @@ export class RepositoryWriter {
     this.committed = true;
     while (this.encoding.size > 0) await this.encoding.settled();
     await this.uploading.catch(() => undefined);
+    releaseAll(this.takeHeld()); // the packfile being filled is never stored
     if (this.stream && !this.stream.closed) {
       this.stream.ended = this.stream.closed = true;
       await this.stream.sink.abort();
@@ -285,6 +326,10 @@ function* locationsOf(u: Uploaded): Generator<LocationEntry> {
       packfile: u.packfile, offset: r.offset, length: r.length, flags: r.flags,
     };
   }
+}
+
+function releaseAll(releases: readonly (() => void)[]): void {
+  for (const r of releases) r();
 }
 
 function nowNs(ms: number): bigint {

@@ -12,8 +12,8 @@ import { encryptedSize } from '../stream.js';
 function objectCipher(a: NativeCodec): ObjectCipher {
   const scratch = new Scratch();
   return {
-    seal(masterKey, plaintext, random, chunkSize) {
-      const out = uninitialized(encryptedSize(plaintext.length, chunkSize));
+    seal(masterKey, plaintext, random, chunkSize, into) {
+      const out = into ?? uninitialized(encryptedSize(plaintext.length, chunkSize));
       const rc = a.sealObject(masterKey, random, plaintext, chunkSize, out);
       if (rc !== 0) throw new Error(`libgcrypt object encryption failed (gpg error ${rc})`);
       return out;
