@@ -211,6 +211,25 @@ describe('PackfileWriter → parsePackfile', () => {
     expect(parsed.footer).toMatchObject({ count: 0, indexOffset: 0, timestamp: 0n });
   });
 
+  it('keeps blobs added by reference as given, neighbours in one buffer as one part, in order with the slab runs', async () => {
+    const { codec, mac } = await store({ plaintext: true, noCompression: true });
+    const w = new PackfileWriter({ codec, mac, random: prims.random, now: () => 0, paddingMax: 0 });
+    const ring = new Uint8Array(new SharedArrayBuffer(64));
+    ring.set(te.encode('abcdefghijklmnop'));
+    w.addBlob(7, V1, filled(1), ring.subarray(0, 3), true);
+    w.addBlob(7, V1, filled(2), ring.subarray(3, 8), true); // continues the one before: merged
+    w.addBlob(7, V1, filled(3), te.encode('XY')); // copied into a slab
+    w.addBlob(7, V1, filled(4), ring.subarray(8, 10), true); // after a slab run: a part of its own
+    w.addBlob(7, V1, filled(5), ring.subarray(12, 14), true); // not adjacent: another part
+    const { parts, index } = w.finish();
+    const text = (p: Uint8Array) => new TextDecoder().decode(Uint8Array.from(p));
+    expect(parts.slice(0, 4).map(text)).toEqual(['abcdefgh', 'XY', 'ij', 'mn']);
+    expect(parts[0]!.buffer).toBe(ring.buffer);
+    expect(decodeIndex(index).map((r) => [r.offset, r.length])).toEqual([[0, 3], [3, 5], [8, 2], [10, 2], [12, 2]]);
+    const parsed = parsePackfile(concatBytes(parts), codec, mac);
+    expect(parsed.records.length).toBe(5);
+  });
+
   it('copies the MAC and small blobs into its slabs, keeps large blobs as given, and cannot be used after finish', async () => {
     const { codec, mac } = await store({ plaintext: true, noCompression: true });
     const w = new PackfileWriter({ codec, mac, random: prims.random, now: () => 0, paddingMax: 0 });

@@ -21,13 +21,20 @@
  */
 
 /**
+ * 40 MiB: in three alternating 1 GiB backups each (`KLOSET_ENCODER_RING_MIB=… bash
+ * bench/timed-kloset.sh …`), 32 / 40 / 48 MiB peaked at 258–266 / 250–269 / 278–282 MiB with
+ * ~110,000 / ~100,000 / ~100,000 page faults.
+ */
+const DEFAULT_RING_MIB = 40;
+
+/**
  * Bytes of the ring per encoding thread: the blobs of two packfiles (one being filled, one being
  * stored, 16 MiB each) and of the chunks being encoded. KLOSET_ENCODER_RING_MIB overrides it
  * (a whole number of MiB, 0 = no ring), for diagnostics and the tests.
  */
 export function arenaBytes(env: Record<string, string | undefined> = process.env): number {
-  const mib = Number(env.KLOSET_ENCODER_RING_MIB ?? 48);
-  return Number.isInteger(mib) && mib >= 0 && mib <= 1024 ? mib << 20 : 48 << 20;
+  const mib = Number(env.KLOSET_ENCODER_RING_MIB ?? DEFAULT_RING_MIB);
+  return Number.isInteger(mib) && mib >= 0 && mib <= 1024 ? mib << 20 : DEFAULT_RING_MIB << 20;
 }
 
 /** The shared part: the bytes and a control word (the head), sent once to the encoding thread. */

@@ -263,10 +263,15 @@ export class PackfileWriter {
     return decodeIndex(this.index.slice(0, this.count * BLOB_RECORD_SIZE));
   }
 
-  /** Appends an already-encoded blob; returns its record (its `mac` is the caller's; the index keeps a copy). */
-  addBlob(type: number, blobVersion: number, mac: Uint8Array, encoded: Uint8Array): BlobRecord {
+  /**
+   * Appends an already-encoded blob; returns its record (its `mac` is the caller's; the index
+   * keeps a copy). `byReference`: keep `encoded` as given whatever its size (it lies in memory
+   * the caller keeps until the packfile is stored, a backup's shared ring); blobs adjacent in
+   * the same buffer then make one part.
+   */
+  addBlob(type: number, blobVersion: number, mac: Uint8Array, encoded: Uint8Array, byReference = false): BlobRecord {
     this.open();
-    return this.append(type, blobVersion, mac, encoded);
+    return this.append(type, blobVersion, mac, encoded, byReference);
   }
 
   /** Appends an RT_RANDOM blob of 1 + rand[0, paddingMax-2] raw random bytes with a random MAC. */
@@ -311,7 +316,7 @@ export class PackfileWriter {
     if (this.opts.paddingMax > 0) this.addPadding();
   }
 
-  private append(type: number, blobVersion: number, mac: Uint8Array, encoded: Uint8Array): BlobRecord {
+  private append(type: number, blobVersion: number, mac: Uint8Array, encoded: Uint8Array, byReference = false): BlobRecord {
     if (this.finished) throw new TypeError('packfile writer already finished');
     if (!Number.isInteger(type) || type < 0 || type > 255) throw new TypeError(`blob type ${type} does not fit the one byte states store`);
     checkU32(blobVersion, 'blob version');
@@ -319,10 +324,10 @@ export class PackfileWriter {
     if (encoded.length > U32_MAX) throw unsupported(`a blob of ${encoded.length} bytes exceeds the 4 GiB record limit`);
     const rec: BlobRecord = { type, version: blobVersion, mac, offset: this.bytes, length: encoded.length, flags: 0 };
     this.addRecord(rec);
-    if (encoded.length < SMALL_BLOB_SIZE) this.copyIn(encoded);
+    if (encoded.length < SMALL_BLOB_SIZE && !byReference) this.copyIn(encoded);
     else {
       this.endRun();
-      this.parts.push(encoded);
+      this.pushPart(encoded);
     }
     this.bytes += encoded.length;
     return rec;
@@ -344,6 +349,16 @@ export class PackfileWriter {
     }
     this.slab.set(encoded, this.slabUsed);
     this.slabUsed += encoded.length;
+  }
+
+  /** Adds a part, merged with the previous one when it continues it in the same buffer. */
+  private pushPart(p: Uint8Array): void {
+    const last = this.parts[this.parts.length - 1];
+    if (last && last.buffer === p.buffer && last.byteOffset + last.length === p.byteOffset) {
+      this.parts[this.parts.length - 1] = new Uint8Array(p.buffer, last.byteOffset, last.length + p.length);
+    } else {
+      this.parts.push(p);
+    }
   }
 
   /** The slab's blobs since the last run become one part (before a large blob, at the end). */

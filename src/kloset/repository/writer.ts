@@ -13,7 +13,7 @@ import type { LocationEntry, StateEntry } from './state.js';
 import { serializeState, STATE_VERSION_1_1 } from './state.js';
 import { BLOB_VERSION } from './blob-types.js';
 import type { PreparedBlob } from './encoder.js';
-import { indexRecords, PackfileWriter, SMALL_BLOB_SIZE } from './packfile.js';
+import { indexRecords, PackfileWriter } from './packfile.js';
 import type { Repository } from './repository.js';
 import type { MacStream } from '../hashing/mac.js';
 import type { PackfileStream } from '../storage/storage.js';
@@ -123,8 +123,7 @@ export class RepositoryWriter {
 
   /**
    * `release` (PreparedBlob.release) is called once nothing reads `encoded` any more: at once
-   * when the blob is dropped or copied into the packfile's slabs, else when its packfile has
-   * been stored (or given up).
+   * when the blob is dropped, else when its packfile has been stored (or given up).
    */
   private async store(type: number, mac: Uint8Array, encoded: Uint8Array, release?: () => void): Promise<boolean> {
     if (this.abandoned) { // encoded in the background after the writer was given up
@@ -141,12 +140,10 @@ export class RepositoryWriter {
       if (this.abandoned) return false;
       throw new Error('the single packfile of this storage has ended: no blob can be added');
     }
-    this.append(type, mac, encoded);
-    // the packfile writer copies small blobs into its slabs and keeps large ones by reference
-    if (release) {
-      if (encoded.length < SMALL_BLOB_SIZE) release();
-      else this.held.push(release);
-    }
+    // a blob with a release lies in memory that stays ours until then: the packfile keeps it
+    // by reference (no copy into its slabs), and it is released once the packfile is stored
+    this.append(type, mac, encoded, release !== undefined);
+    if (release) this.held.push(release);
     if (this.streaming) {
       if (this.pack!.pendingBytes >= STREAM_WRITE_BYTES) {
         const held = this.takeHeld();
@@ -186,7 +183,7 @@ export class RepositoryWriter {
   /** Set while a full packfile waits for the upload before it to end. */
   private rotation: Promise<void> | null = null;
 
-  private append(type: number, mac: Uint8Array, encoded: Uint8Array): void {
+  private append(type: number, mac: Uint8Array, encoded: Uint8Array, byReference = false): void {
     const prims = this.repo.prims;
     this.pack ??= new PackfileWriter({
       codec: this.repo.codec,
@@ -195,7 +192,7 @@ export class RepositoryWriter {
       now: prims.now,
       paddingMax: this.streaming ? 0 : this.repo.config.chunking.minSize,
     });
-    this.pack.addBlob(type, BLOB_VERSION, mac, encoded);
+    this.pack.addBlob(type, BLOB_VERSION, mac, encoded, byReference);
     this.storedBytes += encoded.length;
   }
 

@@ -10,6 +10,9 @@
  *   the process dies mid-write. Putting an existing name replaces it (objects are
  *   content-addressed or unique, so this only happens on retries with the same bytes).
  * - Read-after-write: once `put` resolves, `get` and `list` see the object (from this client).
+ * - Once `put` (or a PackfileStream `write`) has settled, the backend keeps no reference to the
+ *   body's bytes: the caller may write that memory again (a backup reuses it for later blobs,
+ *   node/output-arena.ts). A backend that keeps the bytes (memory) keeps a copy.
  * - `get(…, range)` returns exactly `range.length` bytes from `range.offset`; a range past the end
  *   is CORRUPT (the caller's index points outside the object). A missing object is NOT_FOUND.
  *   The caller owns what `get` returns: a backend never changes it afterwards, and a result that
