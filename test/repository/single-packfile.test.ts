@@ -73,7 +73,9 @@ describe('backup into a single-packfile storage (ptar)', () => {
     expect(storage.ended).toBe(true);
     const bytes = storage.writes.reduce((a, b) => a + b, 0);
     expect(bytes).toBeGreaterThan(40 << 20);
-    expect(Math.max(...storage.writes)).toBeLessThan(9 << 20); // no part near the whole packfile
+    // no part near the whole packfile: a write is what one drain takes (8 MiB and the blob that
+    // passed it; neighbours in the encoder's ring come as one part)
+    expect(Math.max(...storage.writes)).toBeLessThan(17 << 20);
     expect(readdirSync(work.path).filter((n) => n.startsWith('streamed.ptar'))).toEqual(['streamed.ptar']);
 
     const reopened = await Repository.open(new PtarStorage(path), testPrims, PASS);
