@@ -5,11 +5,11 @@
  * alone moves the head) once a packfile holding the blobs has been stored.
  *
  * Why: each encoded chunk used to be fresh memory, moved to the main thread and kept there until
- * its packfile was stored. Fresh memory costs page faults (half of a 1 GiB backup's ~150,000
- * were the encoder writing sealed chunks), and every buffer moved between threads is a new
- * ArrayBuffer that V8 counts as external memory against its old-generation limit of a few MiB
- * over a heap of ~12 MB: a backup ran 60–90 full collections (`node --trace-gc`), whose marking
- * took a core's worth of ~2 s of CPU. Memory shared once and reused is neither.
+ * its packfile was stored, and small ones were copied again into fresh packfile slabs. Fresh
+ * memory costs page faults here: of a 1 GiB backup's ~150,000 (`perf record -e page-faults -g`),
+ * half were the encoder writing sealed chunks and a quarter those copies. With the ring: ~100,000
+ * faults, ~1.3 s less CPU (docs/benchmarks.md, session 14). Full collections of the main thread
+ * went from 60–92 to 56 only: they are driven by more than the buffers moved between threads.
  *
  * When the ring has no room (a packfile's upload is slow, blobs are bigger than expected), the
  * encoder falls back to fresh memory for that blob: the ring bounds what it holds, never blocks.

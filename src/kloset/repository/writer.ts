@@ -135,9 +135,12 @@ export class RepositoryWriter {
     // (several chunks are stored concurrently; without this they kept filling packfiles while
     // one uploaded, and a backup held three or more at once).
     while (this.rotation) await this.rotation;
-    if (this.abandoned || this.stream?.ended) {
+    if (this.abandoned) {
       release?.();
-      if (this.abandoned) return false;
+      return false;
+    }
+    if (this.stream?.ended) {
+      release?.();
       throw new Error('the single packfile of this storage has ended: no blob can be added');
     }
     // a blob with a release lies in memory that stays ours until then: the packfile keeps it
