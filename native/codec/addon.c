@@ -200,6 +200,16 @@ static napi_value tune_malloc(napi_env env, napi_callback_info info) {
   return number(env, kc_tune_malloc(threshold, arenas));
 }
 
+/* trimFreeMemory(minFreeBytes) → free bytes trimmed, 0 none, −1 not glibc (malloc_tuning.c) */
+static napi_value trim_free_memory(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  double min_free;
+  if (napi_get_value_double(env, argv[0], &min_free) != napi_ok) return usage(env, "trimFreeMemory(minFreeBytes: number)");
+  napi_value out;
+  napi_create_double(env, kc_trim_free_memory(min_free), &out);
+  return out;
+}
+
 static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
@@ -219,5 +229,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "countBytes", count_bytes);
   export_fn(env, exports, "itemStat", item_stat);
   export_fn(env, exports, "tuneMalloc", tune_malloc);
+  export_fn(env, exports, "trimFreeMemory", trim_free_memory);
   return exports;
 }

@@ -42,4 +42,5 @@ void kc_count_bytes(const uint8_t *data, size_t len, uint32_t counts[256]);
 /* malloc_tuning.c: glibc's M_MMAP_THRESHOLD and M_ARENA_MAX (a value ≤ 0 leaves that one alone)
  * → 1 applied, 0 not glibc (nothing to do), −1 glibc refused a value */
 int kc_tune_malloc(int mmap_threshold, int arena_max);
+double kc_trim_free_memory(double min_free);
 #endif

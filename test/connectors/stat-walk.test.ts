@@ -26,17 +26,38 @@ describe('StatWalk: synchronous calls while the filesystem answers fast', () => 
     expect(calls).toBeLessThan(30); // a cold disk is noticed within a few dozen calls
   });
 
-  it('reads a small file whole in both modes', async () => {
+  it('reads a small file whole in both modes, into the scratch buffer it is given', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kloset-statwalk-'));
     try {
       const f = join(dir, 'a.txt');
       writeFileSync(f, 'hello');
-      const sync = new StatWalk().readSmall(f);
+      const scratch = new Uint8Array(64);
+      const sync = new StatWalk().readSmall(f, scratch);
       expect(sync).not.toBeInstanceOf(Promise);
       expect(Buffer.from(sync as Uint8Array).toString()).toBe('hello');
-      const pooled = new StatWalk(-1).readSmall(f);
+      expect((sync as Uint8Array).buffer).toBe(scratch.buffer); // no buffer of its own
+      const pooled = new StatWalk(-1).readSmall(f, scratch);
       expect(pooled).toBeInstanceOf(Promise);
       expect(Buffer.from(await pooled).toString()).toBe('hello');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a file larger than the scratch buffer whole (one that grew since its stat)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kloset-statwalk-'));
+    try {
+      const f = join(dir, 'grown.bin');
+      const content = Buffer.alloc(10_000);
+      for (let i = 0; i < content.length; i++) content[i] = (i * 31) & 0xff;
+      writeFileSync(f, content);
+      for (const exact of [false, true]) {
+        const size = exact ? content.length : 4096; // exactly full, and three scratch lengths over
+        const sync = new StatWalk().readSmall(f, new Uint8Array(size)) as Uint8Array;
+        expect(Buffer.compare(Buffer.from(sync), content)).toBe(0);
+        const pooled = await new StatWalk(-1).readSmall(f, new Uint8Array(size));
+        expect(Buffer.compare(Buffer.from(pooled), content)).toBe(0);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -86,10 +86,10 @@ describe('OutputArena and ArenaWriter', () => {
   });
 
   it('KLOSET_ENCODER_RING_MIB sets its size; nonsense keeps the default', () => {
-    expect(arenaBytes({})).toBe(40 << 20);
+    expect(arenaBytes({})).toBe(32 << 20);
     expect(arenaBytes({ KLOSET_ENCODER_RING_MIB: '2' })).toBe(2 << 20);
     expect(arenaBytes({ KLOSET_ENCODER_RING_MIB: '0' })).toBe(0);
-    expect(arenaBytes({ KLOSET_ENCODER_RING_MIB: 'lots' })).toBe(40 << 20);
+    expect(arenaBytes({ KLOSET_ENCODER_RING_MIB: 'lots' })).toBe(32 << 20);
   });
 });
 

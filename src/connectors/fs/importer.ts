@@ -18,9 +18,29 @@ import { fsError } from './storage.js';
 
 const SMALL_FILE = 1n << 20n;
 
-async function* readWhole(stats: StatWalk, path: string): AsyncIterable<Uint8Array> {
-  const data = stats.readSmall(path);
-  yield data instanceof Promise ? await data : data;
+/**
+ * Scratch buffers small files are read into, one per file being read (a backup reads a few at
+ * once), reused from file to file: the chunker copies the content out before it asks for more.
+ */
+class ScratchBuffers {
+  private readonly free: Uint8Array[] = [];
+  take(): Uint8Array {
+    // one byte more than the largest small file: a file that fills it has grown since its stat
+    return this.free.pop() ?? new Uint8Array(Number(SMALL_FILE) + 1);
+  }
+  give(b: Uint8Array): void {
+    this.free.push(b);
+  }
+}
+
+async function* readWhole(stats: StatWalk, scratch: ScratchBuffers, path: string): AsyncIterable<Uint8Array> {
+  const buf = scratch.take();
+  try {
+    const data = stats.readSmall(path, buf);
+    yield data instanceof Promise ? await data : data; // valid until the next piece is asked for (Importer contract)
+  } finally {
+    scratch.give(buf);
+  }
 }
 
 /** Larger files are read piece by piece into one buffer (a fresh one per read made the heap churn). */
@@ -78,6 +98,7 @@ export class FsImporter implements Importer {
 
   async *scan(signal?: AbortSignal): AsyncIterable<ImportRecord> {
     const stats = new StatWalk(this.statSlowMs);
+    const scratch = new ScratchBuffers();
     const stack: Pending[] = [{ local: this.localRoot }];
     while (stack.length > 0) {
       signal?.throwIfAborted();
@@ -111,7 +132,7 @@ export class FsImporter implements Importer {
         }
       }
       // Small files are read in one call: a stream costs several syscalls and callbacks each.
-      if (isRegularStat(st)) item.open = st.size <= SMALL_FILE ? () => readWhole(stats, local) : () => readPieces(local);
+      if (isRegularStat(st)) item.open = st.size <= SMALL_FILE ? () => readWhole(stats, scratch, local) : () => readPieces(local);
       if (isDirectoryStat(st)) {
         let children: string[];
         try {

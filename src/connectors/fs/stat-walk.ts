@@ -8,8 +8,8 @@
  * time in a backup of small files. In thread-pool mode, STAT_AHEAD items are stat'ed ahead of
  * the walk.
  */
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { closeSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { lstat, open, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { isSymlinkStat, itemStatOf, nativeStatItem, type ItemStat, type StatItem } from './native-stat.js';
 import { SyncGate } from './sync-gate.js';
@@ -57,10 +57,14 @@ export class StatWalk {
     return this.gate.time(() => statSync(item.local));
   }
 
-  /** A small file's whole content, synchronously while the filesystem answers fast. */
-  readSmall(path: string): Uint8Array | Promise<Uint8Array> {
-    if (this.gate.usingThreadPool) return readFile(path);
-    return this.gate.time(() => readFileSync(path));
+  /**
+   * A small file's whole content, synchronously while the filesystem answers fast: a view of
+   * `scratch` when it fits (the caller reuses that memory for the next file), else a buffer of
+   * its own (a file that grew past the scratch since its stat).
+   */
+  readSmall(path: string, scratch: Uint8Array): Uint8Array | Promise<Uint8Array> {
+    if (this.gate.usingThreadPool) return readAsync(path, scratch);
+    return this.gate.time(() => readSync_(path, scratch));
   }
 
   /** A directory's names, synchronously while the filesystem answers fast. */
@@ -117,4 +121,55 @@ async function userXattrs(path: string): Promise<string[]> {
 /** Reads one attribute's value (empty when it vanished meanwhile). */
 export async function readXattr(path: string, name: string): Promise<Uint8Array> {
   return (await xattr().getAttribute(path, name)) ?? new Uint8Array(0);
+}
+
+/**
+ * Reads a file into `scratch`, and past it into buffers of its own if it is larger.
+ * Why not readFileSync: it returns a fresh buffer per file, and a backup of 16,000 small files
+ * left that much dead memory behind for the collector and the malloc heap (docs/benchmarks.md,
+ * session 15).
+ */
+function readSync_(path: string, scratch: Uint8Array): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const n = fill(scratch, (buf, at) => readSync(fd, buf, at, buf.length - at, null));
+    if (n < scratch.length) return scratch.subarray(0, n);
+    const parts = [scratch.slice()];
+    for (;;) {
+      const more = new Uint8Array(scratch.length);
+      const m = fill(more, (buf, at) => readSync(fd, buf, at, buf.length - at, null));
+      if (m > 0) parts.push(more.subarray(0, m));
+      if (m < more.length) return Buffer.concat(parts);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function readAsync(path: string, scratch: Uint8Array): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(scratch, n, scratch.length - n, null);
+      if (bytesRead === 0) return scratch.subarray(0, n);
+      n += bytesRead;
+      if (n === scratch.length) break;
+    }
+    const rest = await fh.readFile();
+    return Buffer.concat([scratch, rest]);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads into `buf` until it is full or the input ends; returns the bytes read. */
+function fill(buf: Uint8Array, read: (buf: Uint8Array, at: number) => number): number {
+  let n = 0;
+  while (n < buf.length) {
+    const r = read(buf, n);
+    if (r === 0) break;
+    n += r;
+  }
+  return n;
 }

@@ -9,7 +9,7 @@
  * Buffers come in power-of-two classes from MIN_POOLED; a view of the asked length is given
  * out. Smaller requests get plain arrays (the malloc heap serves those without faults).
  */
-export const MIN_POOLED = 128 * 1024;
+export const MIN_POOLED = 4 * 1024;
 /** Spare buffers kept per class: enough for the chunks a backup keeps in flight. */
 const KEEP_PER_CLASS = 8;
 /**

@@ -21,11 +21,13 @@
  */
 
 /**
- * 40 MiB: in three alternating 1 GiB backups each (`KLOSET_ENCODER_RING_MIB=… bash
+ * 32 MiB: in three alternating 1 GiB backups each (`KLOSET_ENCODER_RING_MIB=… bash
  * bench/timed-kloset.sh …`), 32 / 40 / 48 MiB peaked at 258–266 / 250–269 / 278–282 MiB with
- * ~110,000 / ~100,000 / ~100,000 page faults.
+ * ~110,000 / ~100,000 / ~100,000 page faults (session 14); a 4 GiB backup (with the malloc trim
+ * between packfiles) peaked at 271 / 284 MiB with 32 against 289 / 314 with 40 (session 15):
+ * the memory goal holds at 4 GiB only with the smaller ring.
  */
-const DEFAULT_RING_MIB = 40;
+const DEFAULT_RING_MIB = 32;
 
 /**
  * Bytes of the ring per encoding thread: the blobs of two packfiles (one being filled, one being

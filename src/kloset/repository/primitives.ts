@@ -24,4 +24,9 @@ export interface Primitives {
   readonly countBytes?: ByteCounter;
   /** Where blob encoding runs (a worker thread in Node); inline when absent. */
   readonly encoder?: EncoderFactory;
+  /**
+   * Called between packfiles of a backup: a moment to give memory the process no longer uses
+   * back to the system (Node: the malloc heap's free pages, when many).
+   */
+  readonly relieveMemory?: () => void;
 }

@@ -206,6 +206,7 @@ export class RepositoryWriter {
     const body = await wrapParts(ResourceType.PACKFILE, PACKFILE_VERSION, parts, this.repo.mac);
     await this.repo.storage.put('packfile', packfileMac, body);
     this.uploaded.push({ packfile: packfileMac, timestamp: nowNs(this.repo.prims.now()), index });
+    this.repo.prims.relieveMemory?.();
   }
 
   /** Writes parts of the single packfile out, after those before them (the chain of uploads). */

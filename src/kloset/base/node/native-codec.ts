@@ -32,6 +32,11 @@ export interface NativeCodec {
    * builds older than it.
    */
   tuneMalloc?(mmapThreshold: number, arenaMax: number): number;
+  /**
+   * malloc_trim when more than `minFreeBytes` of the malloc heap are free → the free bytes
+   * then, 0 when it did nothing, −1 not glibc. Missing from builds older than it.
+   */
+  trimFreeMemory?(minFreeBytes: number): number;
 }
 
 // src/kloset/base/node/ and dist/kloset/base/node/ are both four levels below the project root.
