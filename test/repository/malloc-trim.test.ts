@@ -33,7 +33,7 @@ describe('trimming the malloc heap between packfiles (relieveMemory)', () => {
       const freed = addon.trimFreeMemory(8 << 20);
       const after = rss();
       console.log(JSON.stringify({ none, freed, before, afterNone, after, kept: keep.length }));`;
-    const out = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' })) as Record<string, number>;
+    const out = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' })) as { none: number; freed: number; before: number; afterNone: number; after: number };
     expect(out.none).toBe(0);
     expect(out.afterNone).toBeGreaterThan(out.before - (8 << 20));
     expect(out.freed).toBeGreaterThan(64 << 20);
