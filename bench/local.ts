@@ -40,6 +40,12 @@ function timed(cmd: string, args: string[]): { seconds: number; rssMiB: number; 
   return { seconds: Number(last[0]), rssMiB: Number(last[1]) / 1024, engineMiB: engine, stdout: r.stdout };
 }
 
+// the peer is a Debian package the test set-up does not install
+if (spawnSync('restic', ['version']).error) {
+  console.error('bench:local needs restic: apt-get install restic');
+  process.exit(2);
+}
+
 if (!existsSync(join(data, '.complete'))) {
   rmSync(data, { recursive: true, force: true });
   mkdirSync(data, { recursive: true });

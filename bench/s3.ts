@@ -51,6 +51,13 @@ const rgwDir = join(work, 'rgw');
 const kloset = resolve(process.env.KLOSET_BIN ?? 'bin/kloset.js');
 const repoDir = resolve('.');
 const AWS = '/usr/bin/aws';
+// the peers are Debian packages the test set-up does not install
+for (const [tool, pkg] of [[AWS, 'awscli'], ['restic', 'restic']] as const) {
+  if (spawnSync(tool, ['--version']).error) {
+    console.error(`bench:s3 needs ${tool}: apt-get install ${pkg}`);
+    process.exit(2);
+  }
+}
 const ENDPOINT = `http://127.0.0.1:${PORT}`;
 const probe = resolve('bench/rss-probe.mjs');
 const PASS = 'bench passphrase';

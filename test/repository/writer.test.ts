@@ -14,10 +14,12 @@ import { newRepo } from '../support/engine.js';
 
 class SlowPackfiles extends MemoryStorage {
   uploaded = 0;
+  /** packfiles stored so far */
+  stored = 0;
   override async put(...a: Parameters<MemoryStorage['put']>): Promise<void> {
     if (a[0] === 'packfile') await new Promise((r) => setTimeout(r, 60));
     await super.put(...a);
-    if (a[0] === 'packfile') this.uploaded += bodySize(a[2]);
+    if (a[0] === 'packfile') { this.uploaded += bodySize(a[2]); this.stored++; }
   }
 }
 
@@ -43,6 +45,27 @@ describe('RepositoryWriter', () => {
       const target = TARGET_PACKFILE_SIZE;
       expect(peakHeld).toBeLessThan(2 * target + 12 * blob);
       expect(peakHeld, 'the bound is reached: uploads are the slower side').toBeGreaterThan(target);
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('offers the process a moment to give memory back after each packfile it stores (relieveMemory)', async () => {
+    const storage = new SlowPackfiles();
+    const repo = await newRepo({ plaintext: true, noCompression: true }, storage);
+    try {
+      let calls = 0, packfilesWhenCalled = 0;
+      const r = repo as unknown as { prims: typeof repo.prims };
+      r.prims = { ...repo.prims, relieveMemory: () => { calls++; packfilesWhenCalled = storage.stored; } };
+      const w = repo.writer(Uint8Array.from(randomBytes(32)));
+      const blob = 1 << 20;
+      const n = Math.ceil((3 * TARGET_PACKFILE_SIZE) / blob) + 1; // three full packfiles and a last one
+      for (let i = 0; i < n; i++) await w.putPrepared(BlobType.CHUNK, { mac: Uint8Array.from(randomBytes(32)), encoded: Uint8Array.from(randomBytes(blob)), entropy: 8 });
+      await w.commit();
+      const packfiles = (await storage.list('packfile')).length;
+      expect(packfiles).toBe(4);
+      expect(calls).toBe(packfiles); // once per stored packfile, after it was stored
+      expect(packfilesWhenCalled).toBe(packfiles);
     } finally {
       await repo.close();
     }
