@@ -13,7 +13,9 @@ import { MemoryStorage } from '../../src/connectors/memory/storage.js';
 import type { Importer, ImportRecord } from '../../src/kloset/snapshot/importer.js';
 import { backup } from '../../src/kloset/snapshot/builder.js';
 import { GoMode } from '../../src/kloset/snapshot/vfs/file-info.js';
-import { newRepo } from '../support/engine.js';
+import { newRepo, PASS, testPrims } from '../support/engine.js';
+import { Repository } from '../../src/kloset/repository/repository.js';
+import { SnapshotReader } from '../../src/kloset/snapshot/reader.js';
 
 describe('worker chunk encoder', () => {
   it('matches the inline result, keeps or takes the buffer as told', async () => {
@@ -112,10 +114,76 @@ describe('decoded chunks given back (BlobEncoder.recycle)', () => {
   });
 });
 
+describe('when the encoder\'s thread starts', () => {
+  it('small decodes and metadata encodes run here without starting it; a large blob or warm() start it', async () => {
+    const repo = await newRepo();
+    try {
+      const small = Uint8Array.from(randomBytes(20_000)); // a dirpack's size: above the 4 KiB inline bound
+      const stored = repo.codec.encode(small);
+      expect(toHex(await repo.encoder.decode!(stored, small.length + 1024, repo.mac.sum(small)))).toBe(toHex(small));
+      expect(toHex(repo.codec.decode(await repo.encoder.encode!(small), small.length + 1024))).toBe(toHex(small));
+      expect(repo.encoder.threadsStarted!(), 'nothing asked for a thread').toBe(0);
+      const large = Uint8Array.from(randomBytes(300_000));
+      expect(toHex((await repo.encoder.prepare(large)).mac)).toBe(toHex(repo.mac.sum(large)));
+      expect(repo.encoder.threadsStarted!(), 'a chunk to encode starts it').toBe(1);
+    } finally {
+      await repo.close();
+    }
+    const warmed = await newRepo();
+    try {
+      warmed.encoder.warm!();
+      expect(warmed.encoder.threadsStarted!()).toBe(1);
+    } finally {
+      await warmed.close();
+    }
+  });
+
+  it('an unchanged re-backup never starts it; a re-backup that meets changed content does', async () => {
+    const storage = new MemoryStorage();
+    const fi = (name: string, mode: number, size: number, ino: number, sec = 1_700_000_000) => ({ name, size: BigInt(size), mode, modTime: { sec, nsec: 0 }, dev: 1n, ino: BigInt(ino), uid: 0n, gid: 0n, nlink: 1, username: '', groupname: '', flags: 0 });
+    const files = Array.from({ length: 90 }, (_, i) => Uint8Array.from(randomBytes(50_000 + i)));
+    const importer = (changed = -1): Importer => ({
+      type: 'test', origin: 'here', root: '/r',
+      async *scan(): AsyncIterable<ImportRecord> {
+        yield { item: { path: '/r', fileInfo: fi('r', (GoMode.dir | 0o755) >>> 0, 0, 1) } };
+        for (let d = 0; d < 3; d++) {
+          yield { item: { path: `/r/d${d}`, fileInfo: fi(`d${d}`, (GoMode.dir | 0o755) >>> 0, 0, 2 + d) } };
+          for (let i = d * 30; i < d * 30 + 30; i++) {
+            const data = i === changed ? Uint8Array.from(randomBytes(files[i]!.length)) : files[i]!;
+            yield { item: { path: `/r/d${d}/f${i}`, fileInfo: fi(`f${i}`, 0o644, data.length, 10 + i, i === changed ? 1_800_000_000 : undefined), open: async function* () { yield data; } } };
+          }
+        }
+      },
+    });
+    const first = await newRepo({}, storage);
+    const { snapshotId } = await backup(first, importer());
+    await first.close();
+
+    for (const [changed, started, unchanged] of [[-1, 0, 90], [45, 1, 89]] as const) {
+      const repo = await Repository.open(storage, testPrims, PASS);
+      try {
+        const previous = await SnapshotReader.open(repo, snapshotId);
+        let most = 0;
+        const r = await backup(repo, importer(changed), { previous, onProgress: () => { most = Math.max(most, repo.encoder.threadsStarted!()); } });
+        expect(r.progress.unchanged).toBe(unchanged);
+        expect(most, `threads started with ${90 - unchanged} changed file(s)`).toBe(started);
+        // the new snapshot reads back whole either way
+        const snap = await SnapshotReader.open(repo, r.snapshotId);
+        expect((await snap.directory('/r/d1')).map((e) => e.fileInfo.name)).toHaveLength(30);
+      } finally {
+        await repo.close();
+      }
+    }
+  });
+});
+
 describe('metadata blobs encoded off the thread (BlobEncoder.encode, RepositoryWriter.putBlob)', () => {
   it('the worker encoding decodes back, and the caller keeps its bytes', async () => {
     const repo = await newRepo();
     try {
+      // encode goes to a thread that is up and answering (else it runs here): start one first
+      repo.encoder.warm!();
+      await new Promise((r) => setTimeout(r, 700));
       for (const n of [0, 1, 200, 5000, 70_000]) {
         const data = Uint8Array.from(randomBytes(n));
         const copy = Uint8Array.from(data);

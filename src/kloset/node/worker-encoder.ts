@@ -47,6 +47,7 @@ export const workerEncoderFactory: EncoderFactory = (config, key, macKey, inline
     warm() {
       for (const w of workers) w.warm!();
     },
+    threadsStarted: () => workers.reduce((n, w) => n + w.threadsStarted!(), 0),
     async close() {
       await Promise.all(workers.map((w) => w.close()));
     },
@@ -194,7 +195,12 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
       // while large ones do instead of after them. A queue of small blobs alone (a restore of
       // small objects into a bucket, whose requests keep this thread busy) stays on the worker.
       const backlogged = stored.length < SMALL_BLOB && queuedBytes >= BACKLOG_BYTES;
-      const w = stored.length < INLINE_BELOW || backlogged ? null : ready();
+      // Nor does a small blob start a stopped worker: a thread (an isolate, its modules, ~12 MiB)
+      // costs more than the few small blobs of a command that did not ask for one (warm) — an
+      // unchanged re-backup reads a thousand dirpacks and encodes nothing: 0.1 s less CPU and
+      // ~3,000 fewer page faults without it (docs/benchmarks.md, session 16).
+      const idleSmall = worker === null && stored.length < SMALL_BLOB;
+      const w = stored.length < INLINE_BELOW || backlogged || idleSmall ? null : ready();
       // Until a worker that was just started has loaded its modules (~0.45 s measured through
       // the TypeScript loader), decoding waits for nobody: the first chunk of a listing
       // or a `cat` is decoded here (a 1,000,000-entry directory's first 1,000 entries took
@@ -211,14 +217,16 @@ function oneWorker(config: Configuration, key: Uint8Array | null, macKey: Uint8A
       // Even a 200-byte entry is worth posting: its inline encoding (a key wrap, two AES key
       // schedules and a POLYVAL) costs ~40 µs of this thread, a message ~10 µs. The caller
       // keeps its bytes (and they may be a view): a copy goes.
-      const w = ready();
-      if (!w) return fallback.encode!(data);
+      // a stopped worker is not started for it, and one still loading is not waited for
+      const w = worker === null ? null : ready();
+      if (!w || !answering) return fallback.encode!(data);
       return post(w, { encodeOnly: true }, data, false, (d) => fallback.encode!(d), (m) => m.data!);
     },
     warm() {
       // started now, stopped again if no job comes within IDLE_MS of its start
       if (!worker && ready()) idleStop();
     },
+    threadsStarted: () => (worker === null ? 0 : 1),
     async close() {
       clearTimeout(idleTimer);
       stop();

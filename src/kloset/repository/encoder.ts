@@ -61,6 +61,12 @@ export interface BlobEncoder {
    * steps instead of delaying its first blob. Optional.
    */
   warm?(): void;
+  /**
+   * How many of its threads are started (diagnostics, and tests of when they start). Threads
+   * start on `warm`, or on a first blob worth posting; small decodes and metadata encodes do not
+   * start one. Optional: an inline encoder has none.
+   */
+  threadsStarted?(): number;
   close(): Promise<void>;
 }
 

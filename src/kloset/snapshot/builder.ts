@@ -104,7 +104,10 @@ export async function backup(repo: Repository, importer: Importer, options: Back
   const start = repo.prims.now();
   const snapshotId = options.snapshotId ?? repo.prims.random(32);
   const hostname = options.context?.find((kv) => kv.key === 'Hostname')?.value ?? '';
-  repo.encoder.warm?.(); // its threads start while the lock is taken and the walk begins
+  // The encoder's threads start while the lock is taken and the walk begins — for a first
+  // backup. A re-backup starts them when it meets the first content to store (Builder.addItem):
+  // an unchanged one has none, and a thread it never uses costs CPU and memory.
+  if (!options.previous) repo.encoder.warm?.();
   const lock = await acquireLock(repo, snapshotId, hostname);
   try {
     return await run(repo, importer, options, snapshotId, start);
@@ -205,9 +208,12 @@ class Builder {
   /** chunk bytes being hashed and encoded, across all files in flight */
   private readonly budget = new ByteBudget(CHUNK_BYTES_IN_FLIGHT);
   private readonly chunker;
+  /** the encoder's threads were asked to start (at once for a first backup: see backup()) */
+  private warmed: boolean;
 
   constructor(private readonly repo: Repository, private readonly w: RepositoryWriter, private readonly options: BackupOptions) {
     this.chunker = repo.chunker();
+    this.warmed = !options.previous;
     this.previous = options.previous && new PreviousTree(options.previous);
     this.previousReader = options.previous;
   }
@@ -235,6 +241,10 @@ class Builder {
       ({ object, contentType, entropy: ent } = prev);
       chunkCount = Number(prev.chunks);
     } else if (isRegular && item.open) {
+      if (!this.warmed) {
+        this.warmed = true;
+        this.repo.encoder.warm?.();
+      }
       try {
         const stored = await this.storeContent(fi.name, item.open(), undefined, true, Number(fi.size));
         ({ object, contentType, chunkCount } = stored);
