@@ -62,7 +62,16 @@ export class SnapshotReader {
   ) {}
 
   static async open(repo: Repository, id: Uint8Array): Promise<SnapshotReader> {
-    const header = decodeStruct(headerSchema, await repo.getBlob(BlobType.SNAPSHOT, id));
+    return SnapshotReader.withHeader(repo, id, await SnapshotReader.header(repo, id));
+  }
+
+  /** A snapshot's header alone (its trees unread): what choosing among snapshots needs. */
+  static async header(repo: Repository, id: Uint8Array): Promise<Header> {
+    return decodeStruct(headerSchema, await repo.getBlob(BlobType.SNAPSHOT, id));
+  }
+
+  /** Opens a snapshot whose header was read already (SnapshotReader.header). */
+  static async withHeader(repo: Repository, id: Uint8Array, header: Header): Promise<SnapshotReader> {
     const source = header.sources[0];
     if (!source) throw corrupt('snapshot header has no source');
     const vfs = await openTree(repo, source.vfs.root, BlobType.VFS_BTREE, BlobType.VFS_NODE, pathCompare);
@@ -276,13 +285,14 @@ function count(s: string, ch: string): number {
  * compare a new backup against; undefined when there is none.
  */
 export async function latestSnapshotOf(repo: Repository, source: { type: string; origin: string; root: string }): Promise<SnapshotReader | undefined> {
-  let best: SnapshotReader | undefined;
+  // headers only: every snapshot of the store is considered, only the chosen one is opened
+  let best: { id: Uint8Array; header: Header } | undefined;
   for (const id of repo.snapshotIds()) {
-    const s = await SnapshotReader.open(repo, id);
-    const imp = s.header.sources[0]?.importer;
+    const header = await SnapshotReader.header(repo, id);
+    const imp = header.sources[0]?.importer;
     if (!imp || imp.type !== source.type || imp.origin !== source.origin || imp.directory !== source.root) continue;
-    const t = s.header.timestamp;
-    if (!best || t.sec > best.header.timestamp.sec || (t.sec === best.header.timestamp.sec && t.nsec > best.header.timestamp.nsec)) best = s;
+    const t = header.timestamp, b = best?.header.timestamp;
+    if (!b || t.sec > b.sec || (t.sec === b.sec && t.nsec > b.nsec)) best = { id, header };
   }
-  return best;
+  return best && SnapshotReader.withHeader(repo, best.id, best.header);
 }
