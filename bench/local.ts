@@ -11,12 +11,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { shebangFlags } from '../bin/v8-tuning.js';
 import { makeDataset } from './dataset.js';
 
 const SIZE_GB = Number(process.env.SIZE_GB ?? 1);
 const root = resolve(process.env.BENCH_DIR ?? '.bench-data');
 const data = join(root, `dataset-${SIZE_GB}g`);
 const kloset = resolve('bin/kloset.js');
+/** node flags of the bin's shebang: kloset is measured as the installed command runs */
+const klosetStartFlags = shebangFlags(readFileSync(kloset, 'utf8').split('\n')[0]!);
 const env = { ...process.env, KLOSET_PASSPHRASE: 'bench passphrase', RESTIC_PASSWORD: 'bench passphrase' };
 
 const rssFile = join(root, 'rss.txt');
@@ -32,7 +35,7 @@ function timed(cmd: string, args: string[]): { seconds: number; rssMiB: number; 
   // Each step starts with no dirty pages left by the one before: writeback of a previous
   // step's gigabyte throttled the next one's writes, for whichever tool came second.
   spawnSync('sync');
-  const full = cmd === 'node' ? ['--import', probe, ...args] : args;
+  const full = cmd === 'node' ? [...klosetStartFlags, '--import', probe, ...args] : args;
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...full], { env: { ...env, KLOSET_RSS_FILE: rssFile }, encoding: 'utf8', maxBuffer: 256 << 20 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
   const last = r.stderr.trim().split('\n').pop()!.split(' ');

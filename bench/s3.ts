@@ -31,6 +31,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { shebangFlags } from '../bin/v8-tuning.js';
 import { makeDataset } from './dataset.js';
 import { makeBucketDataset, type BucketManifest, type ObjectRef } from './s3-dataset.js';
 
@@ -49,6 +50,8 @@ const root = resolve(process.env.BENCH_DIR ?? '.bench-data');
 const work = join(root, `s3-run-${process.pid}`);
 const rgwDir = join(work, 'rgw');
 const kloset = resolve(process.env.KLOSET_BIN ?? 'bin/kloset.js');
+/** node flags of the bin's shebang: kloset is measured as the installed command runs */
+const klosetStartFlags = shebangFlags(readFileSync(kloset, 'utf8').split('\n')[0]!);
 const repoDir = resolve('.');
 const AWS = '/usr/bin/aws';
 // the peers are Debian packages the test set-up does not install
@@ -167,7 +170,7 @@ async function timed(cmd: string, args: string[], opts: { quiet?: boolean } = {}
   const timeFile = join(work, 'time.txt'), rssFile = join(work, 'rss.txt');
   rmSync(timeFile, { force: true });
   rmSync(rssFile, { force: true });
-  const full = cmd === 'node' ? ['--import', probe, ...args] : args;
+  const full = cmd === 'node' ? [...klosetStartFlags, '--import', probe, ...args] : args;
   const before = serverCpu();
   const started = Date.now();
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res, rej) => {
@@ -196,7 +199,7 @@ const klosetCmd = (...args: string[]) => timed('node', [kloset, ...args]);
 const awsCmd = (...args: string[]) => timed(AWS, ['--endpoint-url', ENDPOINT, ...args]);
 
 function klosetSync(...args: string[]): string {
-  return execFileSync('node', [kloset, ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('node', [...klosetStartFlags, kloset, ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** A named location for kloset: the secret key only in the environment, as on a headless machine. */

@@ -10,15 +10,16 @@
 #     KLOSET_PASSPHRASE=x KLOSET_V8_TUNING=0 bash bench/timed-kloset.sh no-flag at /tmp/s backup "$PWD/.bench-data/dataset-1g/tree"
 #   done
 #
-# KLOSET_BIN picks another build (default bin/kloset.js of this checkout); NODEFLAGS are passed
-# to node. The engine peak comes from bench/rss-probe.mjs, as in bench/local.ts.
+# KLOSET_BIN picks another build (default bin/kloset.js of this checkout); node gets the flags of
+# that bin's shebang (as the installed command runs), then NODEFLAGS. The engine peak comes from bench/rss-probe.mjs, as in bench/local.ts.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 label=$1; shift
 bin=${KLOSET_BIN:-$here/../bin/kloset.js}
+start=$(head -1 "$bin" | sed -n 's/^#!.*env -S node//p')
 rss=$(mktemp)
-# shellcheck disable=SC2086 # NODEFLAGS is a list of flags
-out=$( { KLOSET_RSS_FILE="$rss" /usr/bin/time -f "%e %U %S %R" node ${NODEFLAGS:-} --import "$here/rss-probe.mjs" "$bin" "$@" >/dev/null; } 2>&1 | tail -1)
+# shellcheck disable=SC2086 # start and NODEFLAGS are lists of flags
+out=$( { KLOSET_RSS_FILE="$rss" /usr/bin/time -f "%e %U %S %R" node $start ${NODEFLAGS:-} --import "$here/rss-probe.mjs" "$bin" "$@" >/dev/null; } 2>&1 | tail -1)
 peak=$(sort -n "$rss" 2>/dev/null | tail -1)
 rm -f "$rss"
 echo "$label $out $(( ${peak:-0} / 1024 ))"

@@ -11,7 +11,25 @@
 // CPU fell ~10 % for a 1 GiB backup (median 10.0 → 8.9 s, 3 runs each, alternating) and ~20 %
 // for an unchanged re-backup (2.0 → 1.6 s); restore ~5 % (bench/timed-kloset.sh, alternating
 // with KLOSET_V8_TUNING=0; docs/benchmarks.md, session 6).
-export const V8_FLAGS = ['--interrupt-budget=1081344'];
+//
+// --max-semi-space-size=8 (MiB): the young generation's two halves, 16 MiB each by default on
+// 64-bit and all of it resident once a backup has churned through it (new_space 32.0 MiB at the
+// peak of a 4 GiB backup, v8.getHeapSpaceStatistics). At 8 the engine peaked at 233–242 MiB
+// instead of 257–270 for a 1 GiB backup and 262–284 instead of 276–312 for 4 GiB, a re-backup at
+// 96–98 instead of 112–114, with the same wall and user CPU (alternating runs, session 17); at 4
+// the re-backup took ~5 % more CPU. V8 reads it only when it sets up a heap: set here it reaches
+// the threads started later (the encoder's), and the main thread gets it from the command line —
+// the shebang of bin/kloset.js carries START_FLAGS, and the benchmarks pass the same.
+export const V8_FLAGS = ['--interrupt-budget=1081344', '--max-semi-space-size=8'];
+
+/** Flags that must be on node's command line to reach the main thread (bin/kloset.js's shebang). */
+export const START_FLAGS = ['--max-semi-space-size=8'];
+
+/** The node flags on a script's `#!/usr/bin/env -S node …` line ([] for a plain `node` one). */
+export function shebangFlags(firstLine) {
+  const m = /^#!\S*env\s+(?:-S\s+)?node((?:\s+-\S+)*)\s*$/.exec(firstLine);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
 
 /** The flags not already set on the command line (a user's own value wins); none with KLOSET_V8_TUNING=0. */
 export function v8FlagsFor(execArgv, env = process.env) {

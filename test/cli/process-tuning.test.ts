@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain JS beside the `kloset` entry point, without type declarations
 import { mallocSettingsFor } from '../../bin/process-tuning.js';
-// @ts-expect-error plain JS beside the `kloset` entry point, without type declarations
-import { v8FlagsFor } from '../../bin/v8-tuning.js';
+import { START_FLAGS, shebangFlags, v8FlagsFor } from '../../bin/v8-tuning.js';
 
 const tuning = fileURLToPath(new URL('../../bin/process-tuning.js', import.meta.url));
 
@@ -42,17 +42,38 @@ describe('malloc settings per command', () => {
 });
 
 describe('V8 flags (bin/v8-tuning.js)', () => {
-  it('adds the interrupt budget unless the command line sets one or KLOSET_V8_TUNING=0', () => {
-    expect(v8FlagsFor([], {})).toEqual(['--interrupt-budget=1081344']);
-    expect(v8FlagsFor(['--interrupt-budget=67584'], {})).toEqual([]);
-    expect(v8FlagsFor(['--max-old-space-size=4096'], {})).toEqual(['--interrupt-budget=1081344']);
+  const ALL = ['--interrupt-budget=1081344', '--max-semi-space-size=8'];
+  it('adds the interrupt budget and young-generation size unless the command line sets them or KLOSET_V8_TUNING=0', () => {
+    expect(v8FlagsFor([], {})).toEqual(ALL);
+    expect(v8FlagsFor(['--interrupt-budget=67584'], {})).toEqual(['--max-semi-space-size=8']);
+    expect(v8FlagsFor(['--max-semi-space-size=8'], {})).toEqual(['--interrupt-budget=1081344']);
+    expect(v8FlagsFor(['--max-old-space-size=4096'], {})).toEqual(ALL);
     expect(v8FlagsFor([], { KLOSET_V8_TUNING: '0' })).toEqual([]);
+  });
+
+  it('bin/kloset.js carries START_FLAGS on its shebang, and runs through it', () => {
+    const bin = fileURLToPath(new URL('../../bin/kloset.js', import.meta.url));
+    expect(shebangFlags(readFileSync(bin, 'utf8').split('\n')[0]!)).toEqual(START_FLAGS);
+    expect(shebangFlags('#!/usr/bin/env node')).toEqual([]);
+    expect(shebangFlags('#!/usr/bin/env -S node --a=1 --b')).toEqual(['--a=1', '--b']);
+    // executed directly (env -S splits the line), as the installed `kloset` command is
+    const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\d+\.\d+\.\d+/);
+  });
+
+  it('the main thread of a process started with START_FLAGS has the smaller young generation', () => {
+    const probe = "const v8=require('v8');let k=[];for(let i=0;i<2e6;i++){k.push({i,s:'x'+i});if(k.length>1e5)k=[];}" +
+      "console.log(v8.getHeapSpaceStatistics().find((s)=>s.space_name==='new_space').space_size)";
+    const size = (flags: string[]) => Number(spawnSync(process.execPath, [...flags, '-e', probe], { encoding: 'utf8' }).stdout.trim());
+    expect(size(START_FLAGS)).toBeLessThanOrEqual(16 * 2 ** 20);
+    expect(size([])).toBeGreaterThan(16 * 2 ** 20);
   });
 
   it('tuneProcess reports the flags it set, none with KLOSET_V8_TUNING=0', () => {
     // (V8 has no API to read a flag back; that the flag takes effect set this late was measured:
     // a backup's user CPU is the same as with the flag on the command line, docs/benchmarks.md)
-    expect(tuneIn(['at', '/s', 'ls']).v8Flags).toEqual(['--interrupt-budget=1081344']);
+    expect(tuneIn(['at', '/s', 'ls']).v8Flags).toEqual(ALL);
     expect(tuneIn(['at', '/s', 'ls'], { KLOSET_V8_TUNING: '0' }).v8Flags).toEqual([]);
   });
 });
