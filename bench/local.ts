@@ -11,7 +11,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { shebangFlags } from '../bin/v8-tuning.js';
+import { startFlagsOf } from '../bin/v8-tuning.js';
 import { makeDataset } from './dataset.js';
 
 const SIZE_GB = Number(process.env.SIZE_GB ?? 1);
@@ -19,7 +19,7 @@ const root = resolve(process.env.BENCH_DIR ?? '.bench-data');
 const data = join(root, `dataset-${SIZE_GB}g`);
 const kloset = resolve('bin/kloset.js');
 /** node flags of the bin's shebang: kloset is measured as the installed command runs */
-const klosetStartFlags = shebangFlags(readFileSync(kloset, 'utf8').split('\n')[0]!);
+const klosetStartFlags = startFlagsOf(kloset);
 const env = { ...process.env, KLOSET_PASSPHRASE: 'bench passphrase', RESTIC_PASSWORD: 'bench passphrase' };
 
 const rssFile = join(root, 'rss.txt');

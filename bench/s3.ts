@@ -31,7 +31,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { shebangFlags } from '../bin/v8-tuning.js';
+import { startFlagsOf } from '../bin/v8-tuning.js';
 import { makeDataset } from './dataset.js';
 import { makeBucketDataset, type BucketManifest, type ObjectRef } from './s3-dataset.js';
 
@@ -51,7 +51,7 @@ const work = join(root, `s3-run-${process.pid}`);
 const rgwDir = join(work, 'rgw');
 const kloset = resolve(process.env.KLOSET_BIN ?? 'bin/kloset.js');
 /** node flags of the bin's shebang: kloset is measured as the installed command runs */
-const klosetStartFlags = shebangFlags(readFileSync(kloset, 'utf8').split('\n')[0]!);
+const klosetStartFlags = startFlagsOf(kloset);
 const repoDir = resolve('.');
 const AWS = '/usr/bin/aws';
 // the peers are Debian packages the test set-up does not install

@@ -11,12 +11,13 @@
 #   done
 #
 # KLOSET_BIN picks another build (default bin/kloset.js of this checkout); node gets the flags of
-# that bin's shebang (as the installed command runs), then NODEFLAGS. The engine peak comes from bench/rss-probe.mjs, as in bench/local.ts.
+# that bin's shebang (as the installed command runs; read outside the timing), then NODEFLAGS.
+# The engine peak comes from bench/rss-probe.mjs, as in bench/local.ts.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 label=$1; shift
 bin=${KLOSET_BIN:-$here/../bin/kloset.js}
-start=$(head -1 "$bin" | sed -n 's/^#!.*env -S node//p')
+start=$(node --input-type=module -e "import { startFlagsOf } from '$here/../bin/v8-tuning.js'; console.log(startFlagsOf(process.argv[1]).join(' '))" "$bin")
 rss=$(mktemp)
 # shellcheck disable=SC2086 # start and NODEFLAGS are lists of flags
 out=$( { KLOSET_RSS_FILE="$rss" /usr/bin/time -f "%e %U %S %R" node $start ${NODEFLAGS:-} --import "$here/rss-probe.mjs" "$bin" "$@" >/dev/null; } 2>&1 | tail -1)

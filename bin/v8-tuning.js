@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 // V8 flags the `kloset` command sets on itself (process-tuning.js, v8.setFlagsFromString) before
 // its modules load. Set that late, they still apply: V8 reads the interrupt budget whenever it
 // gives a function its budget (user CPU of a backup and re-backup measured the same as with the
@@ -20,15 +22,19 @@
 // the re-backup took ~5 % more CPU. V8 reads it only when it sets up a heap: set here it reaches
 // the threads started later (the encoder's), and the main thread gets it from the command line —
 // the shebang of bin/kloset.js carries START_FLAGS, and the benchmarks pass the same.
-export const V8_FLAGS = ['--interrupt-budget=1081344', '--max-semi-space-size=8'];
-
-/** Flags that must be on node's command line to reach the main thread (bin/kloset.js's shebang). */
 export const START_FLAGS = ['--max-semi-space-size=8'];
+/** Flags set in-process; START_FLAGS must also be on node's command line to reach the main thread (bin/kloset.js's shebang). */
+export const V8_FLAGS = ['--interrupt-budget=1081344', ...START_FLAGS];
 
 /** The node flags on a script's `#!/usr/bin/env -S node …` line ([] for a plain `node` one). */
 export function shebangFlags(firstLine) {
   const m = /^#!\S*env\s+(?:-S\s+)?node((?:\s+-\S+)*)\s*$/.exec(firstLine);
   return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+
+/** The node flags of a script's shebang (the benchmarks run kloset as the installed command runs). */
+export function startFlagsOf(scriptPath) {
+  return shebangFlags(readFileSync(scriptPath, 'utf8').split('\n', 1)[0]);
 }
 
 /** The flags not already set on the command line (a user's own value wins); none with KLOSET_V8_TUNING=0. */

@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain JS beside the `kloset` entry point, without type declarations
 import { mallocSettingsFor } from '../../bin/process-tuning.js';
-import { START_FLAGS, shebangFlags, v8FlagsFor } from '../../bin/v8-tuning.js';
+import { START_FLAGS, shebangFlags, startFlagsOf, v8FlagsFor } from '../../bin/v8-tuning.js';
 
 const tuning = fileURLToPath(new URL('../../bin/process-tuning.js', import.meta.url));
 
@@ -53,7 +52,7 @@ describe('V8 flags (bin/v8-tuning.js)', () => {
 
   it('bin/kloset.js carries START_FLAGS on its shebang, and runs through it', () => {
     const bin = fileURLToPath(new URL('../../bin/kloset.js', import.meta.url));
-    expect(shebangFlags(readFileSync(bin, 'utf8').split('\n')[0]!)).toEqual(START_FLAGS);
+    expect(startFlagsOf(bin)).toEqual(START_FLAGS);
     expect(shebangFlags('#!/usr/bin/env node')).toEqual([]);
     expect(shebangFlags('#!/usr/bin/env -S node --a=1 --b')).toEqual(['--a=1', '--b']);
     // executed directly (env -S splits the line), as the installed `kloset` command is
